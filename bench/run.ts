@@ -1,0 +1,14 @@
+// npm run bench -- <workload>: runs one benchmark of ../shared/bench/WORKLOADS.md (JSON lines on stdout).
+import { scoreCpu } from './score-cpu.js';
+
+const WORKLOADS: Record<string, () => Promise<void>> = {
+  'score-cpu': scoreCpu,
+};
+
+const name = process.argv[2];
+const run = name ? WORKLOADS[name] : undefined;
+if (!run) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(WORKLOADS).join('|')}>\n`);
+  process.exit(2);
+}
+await run();

@@ -1,0 +1,428 @@
+// CUDA mirror of the CPU kernels (cpu/kernels.inl), kernel for kernel: tiled GEMM with bias and
+// GELU epilogue, fused log-softmax + gather, top-k/temperature sampling with the same
+// counter-based draws. No cuBLAS: these machines do not ship it.
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <sstream>
+#include <vector>
+
+#include "../error.h"
+#include "../feature_check.h"
+#include "../half.h"
+#include "../rng.h"
+#include "cuda_backend.h"
+
+namespace grape::cuda {
+
+namespace {
+
+void check(cudaError_t err, const char* what) {
+  if (err == cudaSuccess) return;
+  const std::string text = cudaGetErrorString(err);  // capture before throwing
+  fail(ErrorCode::kDevice, std::string("cuda: ") + what + ": " + text);
+}
+
+void check_launch(const char* kernel) { check(cudaGetLastError(), kernel); }
+
+// ---- kernels ---------------------------------------------------------------------------------
+
+__device__ float gelu_tanh(float x) {
+  const float u = 0.7978845608028654f * (x + 0.044715f * x * x * x);
+  return 0.5f * x * (1.0f + tanhf(u));
+}
+
+__device__ float gelu_erf(float x) { return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f)); }
+
+constexpr int kTile = 64;
+constexpr int kTileK = 16;
+
+// y[rows, out] = x[rows, in] W[out, in]^T + bias, then the epilogue. 256 threads, 4x4 outputs each.
+__global__ void linear_kernel(const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias,
+                              float* __restrict__ y, int rows, int in, int out, int epilogue) {
+  __shared__ float xs[kTileK][kTile + 1];
+  __shared__ float ws[kTileK][kTile + 1];
+  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
+  const int row0 = blockIdx.y * kTile, col0 = blockIdx.x * kTile;
+  float acc[4][4] = {};
+  for (int k0 = 0; k0 < in; k0 += kTileK) {
+    for (int e = threadIdx.x; e < kTile * kTileK; e += blockDim.x) {
+      const int r = e / kTileK, k = e % kTileK;
+      const int gr = row0 + r, gc = col0 + r, gk = k0 + k;
+      xs[k][r] = gr < rows && gk < in ? x[static_cast<size_t>(gr) * in + gk] : 0.0f;
+      ws[k][r] = gc < out && gk < in ? w[static_cast<size_t>(gc) * in + gk] : 0.0f;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int k = 0; k < kTileK; ++k) {
+      float a[4], b[4];
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        a[i] = xs[k][ty + 16 * i];
+        b[i] = ws[k][tx + 16 * i];
+      }
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+    }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const int r = row0 + ty + 16 * i;
+    if (r >= rows) continue;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const int c = col0 + tx + 16 * j;
+      if (c >= out) continue;
+      float v = acc[i][j] + bias[c];
+      if (epilogue == static_cast<int>(Epilogue::kGeluTanh)) v = gelu_tanh(v);
+      if (epilogue == static_cast<int>(Epilogue::kGeluErf)) v = gelu_erf(v);
+      y[static_cast<size_t>(r) * out + c] = v;
+    }
+  }
+}
+
+__device__ float warp_max(float v) {
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+
+__device__ float warp_sum(float v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+__device__ int warp_sum_int(int v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// Max and log-sum-exp of one row, computed by a whole warp.
+__device__ void warp_row_stats(const float* z, int B, float* max_out, float* lse_out) {
+  const int lane = threadIdx.x % 32;
+  float m = -INFINITY;
+  for (int b = lane; b < B; b += 32) m = fmaxf(m, z[b]);
+  m = warp_max(m);
+  float s = 0.0f;
+  for (int b = lane; b < B; b += 32) s += expf(z[b] - m);
+  s = warp_sum(s);
+  *max_out = m;
+  *lse_out = m + logf(s);
+}
+
+// One warp per (step, dim) row: dim_logp[row] = z[row, token] - logsumexp(z[row]).
+__global__ void log_softmax_gather_kernel(const float* __restrict__ z, size_t rows, int B,
+                                          const int32_t* __restrict__ tokens, float* __restrict__ dim_logp) {
+  const size_t row = static_cast<size_t>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
+  if (row >= rows) return;
+  const float* zr = z + row * B;
+  float m, lse;
+  warp_row_stats(zr, B, &m, &lse);
+  if (threadIdx.x % 32 == 0) dim_logp[row] = zr[tokens[row]] - lse;
+}
+
+// step_logp[s] = sum over d of dim_logp[s, d], in order (as the CPU does).
+__global__ void step_sum_kernel(const float* __restrict__ dim_logp, size_t steps, int D,
+                                float* __restrict__ step_logp) {
+  const size_t s = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (s >= steps) return;
+  float total = 0.0f;
+  for (int d = 0; d < D; ++d) total += dim_logp[s * D + d];
+  step_logp[s] = total;
+}
+
+// One warp per row: argmax (T == 0) or a draw from softmax(z / T) over the top-k bins, ties at
+// the k-th value going to lower indices; dim_logp gets the untempered log-likelihood.
+__global__ void sample_kernel(const float* __restrict__ z, size_t rows, int D, int B, float temperature, int top_k,
+                              unsigned long long seed, unsigned long long first_step, int32_t* __restrict__ tokens,
+                              float* __restrict__ dim_logp) {
+  const size_t row = static_cast<size_t>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
+  if (row >= rows) return;
+  const int lane = threadIdx.x % 32;
+  const float* zr = z + row * B;
+  float m, lse;
+  warp_row_stats(zr, B, &m, &lse);
+  int chosen = 0;
+  if (temperature == 0.0f) {
+    float best = -INFINITY;
+    int best_i = B;
+    for (int b = lane; b < B; b += 32)
+      if (zr[b] > best) best = zr[b], best_i = b;
+    for (int o = 16; o > 0; o >>= 1) {
+      const float ov = __shfl_xor_sync(0xffffffffu, best, o);
+      const int oi = __shfl_xor_sync(0xffffffffu, best_i, o);
+      if (ov > best || (ov == best && oi < best_i)) best = ov, best_i = oi;
+    }
+    chosen = best_i;
+  } else {
+    const int k = top_k > 0 && top_k < B ? top_k : B;
+    float threshold = -INFINITY;
+    int ties_allowed = B;
+    if (k < B) {
+      // The k-th largest value v: #(z > v) < k <= #(z >= v).
+      float cand = -INFINITY;
+      for (int b = lane; b < B; b += 32) {
+        int greater = 0, greater_eq = 0;
+        for (int j = 0; j < B; ++j) greater += zr[j] > zr[b], greater_eq += zr[j] >= zr[b];
+        if (greater < k && k <= greater_eq) cand = zr[b];
+      }
+      threshold = warp_max(cand);
+      int above = 0;
+      for (int b = lane; b < B; b += 32) above += zr[b] > threshold;
+      ties_allowed = k - warp_sum_int(above);
+    }
+    if (lane == 0) {
+      const float inv_t = 1.0f / temperature;
+      float total = 0.0f;
+      int last = 0, ties = ties_allowed;
+      for (int b = 0; b < B; ++b) {
+        if (!(zr[b] > threshold || (zr[b] == threshold && ties-- > 0))) continue;
+        total += expf((zr[b] - m) * inv_t);
+        last = b;
+      }
+      const size_t step = row / D;
+      const float target = uniform01(seed, first_step + step, row % D) * total;
+      float cum = 0.0f;
+      chosen = last;
+      ties = ties_allowed;
+      for (int b = 0; b < B; ++b) {
+        if (!(zr[b] > threshold || (zr[b] == threshold && ties-- > 0))) continue;
+        cum += expf((zr[b] - m) * inv_t);
+        if (target < cum) {
+          chosen = b;
+          break;
+        }
+      }
+    }
+    chosen = __shfl_sync(0xffffffffu, chosen, 0);
+  }
+  if (lane == 0) {
+    tokens[row] = chosen;
+    dim_logp[row] = zr[chosen] - lse;
+  }
+}
+
+__global__ void widen_kernel(const uint16_t* __restrict__ src, float* __restrict__ dst, size_t n, int bf16) {
+  const size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) dst[i] = bf16 ? bf16_to_float(src[i]) : half_to_float(src[i]);
+}
+
+unsigned grid_for(size_t n, unsigned per_block) { return static_cast<unsigned>((n + per_block - 1) / per_block); }
+
+// ---- host side -------------------------------------------------------------------------------
+
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  ~DeviceBuffer() {
+    if (ptr_) cudaFree(ptr_);
+  }
+  void* reserve(size_t bytes) {
+    if (bytes <= bytes_) return ptr_;
+    if (ptr_) cudaFree(ptr_);
+    ptr_ = nullptr;
+    bytes_ = 0;
+    check(cudaMalloc(&ptr_, bytes), "cudaMalloc");
+    bytes_ = bytes;
+    return ptr_;
+  }
+  void* get() const { return ptr_; }
+
+ private:
+  void* ptr_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+struct PendingOutput {
+  void* host;
+  const void* device;
+  size_t bytes;
+};
+
+class CudaWorkspace final : public Workspace {
+ public:
+  float* floats(int slot, size_t count) override {
+    return static_cast<float*>(buffers_[slot + 4].reserve(count * sizeof(float)));
+  }
+  int32_t* ints(int slot, size_t count) override {
+    return static_cast<int32_t*>(buffers_[slot + 4].reserve(count * sizeof(int32_t)));
+  }
+  std::vector<PendingOutput> pending;
+
+ private:
+  DeviceBuffer buffers_[24];
+};
+
+// Slots of the backend's own, below the head's (>= 0).
+constexpr int kFeatureSlot = -1;
+constexpr int kWideSlot = -2;
+constexpr int kTokenSlot = -3;
+constexpr int kDimSlot = -4;
+constexpr int kOutputSlotBase = 16;  // outputs are staged in slots 16..19
+
+class DeviceLinear final : public LinearWeights {
+ public:
+  DeviceBuffer w;
+  DeviceBuffer bias;
+};
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int device) : device_(device) {
+    check(cudaSetDevice(device), "cudaSetDevice");
+    cudaDeviceProp prop{};
+    check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+    std::ostringstream s;
+    s << "cuda:" << device << " (" << prop.name << ", sm_" << prop.major << prop.minor << ")";
+    name_ = s.str();
+  }
+
+  DeviceKind kind() const override { return DeviceKind::kCuda; }
+  std::string describe() const override { return name_; }
+
+  std::unique_ptr<LinearWeights> prepare_linear(const float* w, const float* bias, int out, int in) override {
+    check(cudaSetDevice(device_), "cudaSetDevice");
+    auto p = std::make_unique<DeviceLinear>();
+    p->in = in;
+    p->out = out;
+    const size_t wb = sizeof(float) * static_cast<size_t>(out) * in;
+    check(cudaMemcpy(p->w.reserve(wb), w, wb, cudaMemcpyHostToDevice), "upload weights");
+    check(cudaMemcpy(p->bias.reserve(sizeof(float) * out), bias, sizeof(float) * out, cudaMemcpyHostToDevice),
+          "upload bias");
+    return p;
+  }
+
+  size_t block_steps(const HeadSpec& spec) const override {
+    size_t floats_per_step = spec.step_features();
+    for (const LinearShape& l : spec.linears()) floats_per_step += static_cast<size_t>(spec.rows_per_step()) * l.out;
+    const size_t steps = (size_t{256} << 20) / (floats_per_step * sizeof(float));
+    return steps < 1 ? 1 : steps > 65536 ? 65536 : steps;
+  }
+
+  void run_blocks(size_t blocks, const std::function<void(size_t, Workspace&)>& fn) override {
+    std::lock_guard<std::mutex> lock(mutex_);  // one workspace, one stream: blocks run in order
+    check(cudaSetDevice(device_), "cudaSetDevice");
+    for (size_t b = 0; b < blocks; ++b) fn(b, ws_);
+  }
+
+  const float* stage_features(Workspace& ws, const FeatureView& x, size_t first, size_t count) override {
+    const size_t n = count * x.step_elems, offset = first * x.step_elems;
+    // Checked on the host before upload: the data is there already, and the error names the element.
+    for (size_t i = 0; i < n; ++i) {
+      const float v = x.dtype == DType::kFloat32   ? static_cast<const float*>(x.data)[offset + i]
+                      : x.dtype == DType::kFloat16 ? half_to_float(static_cast<const uint16_t*>(x.data)[offset + i])
+                                                   : bf16_to_float(static_cast<const uint16_t*>(x.data)[offset + i]);
+      if (!std::isfinite(v)) fail_non_finite(x, offset + i, v);
+    }
+    if (x.dtype == DType::kFloat32) {
+      float* dst = ws.floats(kFeatureSlot, n);
+      check(cudaMemcpy(dst, static_cast<const float*>(x.data) + offset, n * sizeof(float), cudaMemcpyHostToDevice),
+            "upload features");
+      return dst;
+    }
+    auto* raw = reinterpret_cast<uint16_t*>(ws.floats(kWideSlot, (n + 1) / 2));
+    check(cudaMemcpy(raw, static_cast<const uint16_t*>(x.data) + offset, n * sizeof(uint16_t), cudaMemcpyHostToDevice),
+          "upload features");
+    float* dst = ws.floats(kFeatureSlot, n);
+    widen_kernel<<<grid_for(n, 256), 256>>>(raw, dst, n, x.dtype == DType::kBFloat16);
+    check_launch("widen_kernel");
+    return dst;
+  }
+
+  const int32_t* stage_tokens(Workspace& ws, const int32_t* host, size_t count) override {
+    int32_t* dst = ws.ints(kTokenSlot, count);
+    check(cudaMemcpy(dst, host, count * sizeof(int32_t), cudaMemcpyHostToDevice), "upload tokens");
+    return dst;
+  }
+
+  float* output_floats(Workspace& ws, int slot, float* host, size_t count) override {
+    float* dev = ws.floats(kOutputSlotBase + slot, count);
+    static_cast<CudaWorkspace&>(ws).pending.push_back({host, dev, count * sizeof(float)});
+    return dev;
+  }
+
+  int32_t* output_ints(Workspace& ws, int slot, int32_t* host, size_t count) override {
+    int32_t* dev = ws.ints(kOutputSlotBase + slot, count);
+    static_cast<CudaWorkspace&>(ws).pending.push_back({host, dev, count * sizeof(int32_t)});
+    return dev;
+  }
+
+  void flush_outputs(Workspace& ws) override {
+    auto& pending = static_cast<CudaWorkspace&>(ws).pending;
+    for (const PendingOutput& o : pending)
+      check(cudaMemcpy(o.host, o.device, o.bytes, cudaMemcpyDeviceToHost), "download");
+    pending.clear();
+  }
+
+  void linear(Workspace&, const float* x, size_t rows, const LinearWeights& w, Epilogue ep, float* y) override {
+    const auto& d = static_cast<const DeviceLinear&>(w);
+    const dim3 grid(grid_for(static_cast<size_t>(w.out), kTile), grid_for(rows, kTile));
+    linear_kernel<<<grid, 256>>>(x, static_cast<const float*>(d.w.get()), static_cast<const float*>(d.bias.get()), y,
+                                 static_cast<int>(rows), w.in, w.out, static_cast<int>(ep));
+    check_launch("linear_kernel");
+  }
+
+  void log_softmax_gather(Workspace& ws, const float* z, size_t steps, int D, int B, const int32_t* tokens,
+                          float* step_logp, float* dim_logp) override {
+    const size_t rows = steps * D;
+    float* dims = dim_logp ? dim_logp : ws.floats(kDimSlot, rows);
+    log_softmax_gather_kernel<<<grid_for(rows, 8), 256>>>(z, rows, B, tokens, dims);
+    check_launch("log_softmax_gather_kernel");
+    step_sum_kernel<<<grid_for(steps, 256), 256>>>(dims, steps, D, step_logp);
+    check_launch("step_sum_kernel");
+  }
+
+  void sample(Workspace& ws, const float* z, size_t steps, int D, int B, const SampleParams& p, int32_t* tokens,
+              float* step_logp, float* dim_logp) override {
+    const size_t rows = steps * D;
+    float* dims = dim_logp ? dim_logp : ws.floats(kDimSlot, rows);
+    sample_kernel<<<grid_for(rows, 8), 256>>>(z, rows, D, B, p.temperature, p.top_k, p.seed, p.first_step, tokens,
+                                              dims);
+    check_launch("sample_kernel");
+    step_sum_kernel<<<grid_for(steps, 256), 256>>>(dims, steps, D, step_logp);
+    check_launch("step_sum_kernel");
+  }
+
+ private:
+  int device_;
+  std::string name_;
+  std::mutex mutex_;
+  CudaWorkspace ws_;
+};
+
+}  // namespace
+
+DeviceProbe probe() {
+  DeviceProbe p;
+  const cudaError_t err = cudaGetDeviceCount(&p.count);
+  if (err != cudaSuccess) {
+    p.count = 0;
+    p.error = std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
+    cudaGetLastError();  // clear the sticky-free error so later calls start clean
+  } else if (p.count == 0) {
+    p.error = "no CUDA device";
+  }
+  return p;
+}
+
+std::unique_ptr<Backend> make_backend(int device) {
+  const DeviceProbe p = probe();
+  if (device < 0 || device >= p.count) {
+    std::ostringstream msg;
+    msg << "CUDA device " << device << " is not available (" << (p.error.empty() ? "device count " : p.error);
+    if (p.error.empty()) msg << p.count;
+    msg << ")";
+    fail(ErrorCode::kDevice, msg.str());
+  }
+  return std::make_unique<CudaBackend>(device);
+}
+
+std::string compiled_architectures() { return GRAPE_CUDA_ARCHS; }
+
+}  // namespace grape::cuda
