@@ -1,8 +1,10 @@
 // npm run bench -- <workload>: runs one benchmark of ../shared/bench/WORKLOADS.md (JSON lines on stdout).
 import { scoreCpu } from './score-cpu.js';
+import { tpoHead } from './tpo-head.js';
 
 const WORKLOADS: Record<string, () => Promise<void>> = {
   'score-cpu': scoreCpu,
+  'tpo-head': tpoHead,
 };
 
 const name = process.argv[2];

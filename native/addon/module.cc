@@ -5,6 +5,7 @@
 #include "convert.h"
 #include "errors.h"
 #include "head_wrap.h"
+#include "trainer_wrap.h"
 
 namespace grape::addon {
 
@@ -39,6 +40,7 @@ Napi::Value SelectDeviceJs(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Head", HeadWrap::Define(env));
+  exports.Set("Trainer", TrainerWrap::Define(env));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfoJs, "buildInfo"));
   exports.Set("selectDevice", Napi::Function::New(env, SelectDeviceJs, "selectDevice"));
   return exports;

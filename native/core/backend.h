@@ -14,12 +14,33 @@ namespace grape {
 
 enum class DeviceKind { kCpu, kCuda };
 
-// Features as they arrive from JS: `steps` rows of `step_elems` elements of `dtype`.
+// Features of `steps` rows of `step_elems` elements of `dtype`: host memory as they arrive from JS,
+// or a training dataset already in backend memory (`resident`, checked when it was uploaded).
 struct FeatureView {
   const void* data = nullptr;
   DType dtype = DType::kFloat32;
   size_t steps = 0;
   size_t step_elems = 0;
+  bool resident = false;
+};
+
+// Backend memory that lives longer than a call (training data, parameters, optimizer state).
+class Buffer {
+ public:
+  virtual ~Buffer() = default;
+  virtual void* data() = 0;
+  virtual size_t bytes() const = 0;
+  float* floats() { return static_cast<float*>(data()); }
+};
+
+struct AdamWParams {
+  float lr = 1e-3f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  float weight_decay = 0.0f;
+  float grad_scale = 1.0f;  // applied to the gradient first (norm clipping)
+  int64_t step = 1;         // 1-based, for bias correction
 };
 
 struct SampleParams {
@@ -59,10 +80,22 @@ class Backend {
   virtual size_t block_steps(const HeadSpec& spec) const = 0;
   // Runs fn(block, workspace) for every block; rethrows the first error after all stop.
   virtual void run_blocks(size_t blocks, const std::function<void(size_t, Workspace&)>& fn) = 0;
+  // Like run_blocks, for blocks that accumulate into a gradient of `grad_floats` values:
+  // fn gets a zeroed accumulator of its own, and the sum over blocks lands in `grad` (backend
+  // memory, overwritten). The summation order is fixed, so results do not depend on threads.
+  virtual void run_blocks_accumulate(size_t blocks, size_t grad_floats, float* grad,
+                                     const std::function<void(size_t, Workspace&, float*)>& fn) = 0;
+
+  // Memory for data that outlives a call; upload/download copy host <-> backend.
+  virtual std::unique_ptr<Buffer> allocate(size_t bytes) = 0;
+  virtual void upload(void* dst, const void* host, size_t bytes) = 0;
+  virtual void download(void* host, const void* src, size_t bytes) = 0;
 
   // Checks (NaN/Inf, naming the element) and converts steps [first, first+count) of x to fp32
   // in backend memory. May return a pointer into x itself (CPU, fp32: zero copy).
   virtual const float* stage_features(Workspace& ws, const FeatureView& x, size_t first, size_t count) = 0;
+  // Resident features of the listed steps (steps[i] indexes x), gathered and converted to fp32.
+  virtual const float* gather_features(Workspace& ws, const FeatureView& x, const int32_t* steps, size_t count) = 0;
   virtual const int32_t* stage_tokens(Workspace& ws, const int32_t* host, size_t count) = 0;
   // Where a kernel writes an output destined for host memory; flush_outputs() delivers it.
   virtual float* output_floats(Workspace& ws, int slot, float* host, size_t count) = 0;
@@ -79,6 +112,26 @@ class Backend {
   // reports the untempered log-likelihood of the drawn tokens, like log_softmax_gather.
   virtual void sample(Workspace& ws, const float* z, size_t steps, int D, int B, const SampleParams& p, int32_t* tokens,
                       float* step_logp, float* dim_logp) = 0;
+
+  // ---- training kernels (all pointers are backend memory) ----
+  // C[M, N] = alpha op(A)[M, K] op(B)[K, N] (+ C when accumulate), row-major with leading
+  // dimensions lda, ldb, ldc; op transposes when asked.
+  virtual void gemm(Workspace& ws, bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha,
+                    const float* A, size_t lda, const float* B, size_t ldb, bool accumulate, float* C, size_t ldc) = 0;
+  // post = GELU(pre) for a GELU epilogue.
+  virtual void activation(Workspace& ws, const float* pre, size_t n, Epilogue ep, float* post) = 0;
+  // grad (dL/d post) becomes dL/d pre, in place.
+  virtual void activation_backward(Workspace& ws, const float* pre, size_t n, Epilogue ep, float* grad) = 0;
+  // z [steps, D, B] becomes dL/dz = coef[s] * (onehot(token) - softmax(z)), in place, where
+  // coef[s] = dL/d logp_s.
+  virtual void log_softmax_gather_backward(Workspace& ws, float* z, size_t steps, int D, int B, const int32_t* tokens,
+                                           const float* coef) = 0;
+  // out[c] += sum over rows of x[r, c].
+  virtual void add_column_sums(Workspace& ws, const float* x, size_t rows, size_t cols, float* out) = 0;
+  // Sum of squares of x[0, n), accumulated in double.
+  virtual double sum_squares(const float* x, size_t n) = 0;
+  // Decoupled-weight-decay Adam over n parameters.
+  virtual void adamw(float* params, const float* grads, float* m, float* v, size_t n, const AdamWParams& p) = 0;
 };
 
 }  // namespace grape

@@ -177,4 +177,114 @@ TEST(half_conversion_and_non_finite_scan) {
   }
 }
 
+TEST(gemm_all_transposes_match_reference) {
+  struct Shape {
+    size_t M, N, K;
+  };
+  for (const CpuKernels* k : grape::cpu::usable_kernels()) {
+    uint32_t seed = 50;
+    for (const Shape s : {Shape{1, 1, 1}, Shape{7, 19, 3}, Shape{33, 5, 300}, Shape{64, 40, 513}, Shape{5, 3, 0}}) {
+      for (int mode = 0; mode < 8; ++mode) {
+        const bool ta = mode & 1, tb = mode & 2, acc = mode & 4;
+        const size_t lda = (ta ? s.M : s.K) + 2, ldb = (tb ? s.K : s.N) + 1, ldc = s.N + 3;
+        const auto A = reference::random_vector((ta ? s.K : s.M) * lda + 1, seed++, 1.0f);
+        const auto B = reference::random_vector((tb ? s.N : s.K) * ldb + 1, seed++, 1.0f);
+        auto C = reference::random_vector(s.M * ldc, seed++, 1.0f);
+        const std::vector<float> C0 = C;
+        std::vector<float> scratch(grape::cpu::gemm_scratch_floats(*k, s.M, s.K));
+        k->gemm(ta, tb, s.M, s.N, s.K, 0.5f, A.data(), lda, B.data(), ldb, acc, C.data(), ldc, scratch.data());
+        double worst = 0.0;
+        for (size_t i = 0; i < s.M; ++i)
+          for (size_t j = 0; j < s.N; ++j) {
+            double r = acc ? C0[i * ldc + j] : 0.0;
+            for (size_t q = 0; q < s.K; ++q)
+              r += 0.5 * static_cast<double>(ta ? A[q * lda + i] : A[i * lda + q]) *
+                   (tb ? B[j * ldb + q] : B[q * ldb + j]);
+            worst = std::max(worst, std::fabs(C[i * ldc + j] - r) / (1.0 + std::fabs(r)));
+          }
+        CHECK_MSG(worst < 1e-5, std::string(k->isa) + " M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) +
+                                    " K=" + std::to_string(s.K) + " mode=" + std::to_string(mode));
+        for (size_t i = 0; i < s.M; ++i)  // padding columns of C are left alone
+          for (size_t j = s.N; j < ldc; ++j) CHECK(C[i * ldc + j] == C0[i * ldc + j]);
+      }
+    }
+  }
+}
+
+TEST(activation_gradients_match_finite_differences) {
+  for (const CpuKernels* k : grape::cpu::usable_kernels()) {
+    for (Epilogue ep : {Epilogue::kGeluTanh, Epilogue::kGeluErf}) {
+      const size_t n = 37;
+      auto pre = reference::random_vector(n, 3, 4.0f);
+      pre[0] = 12.0f;
+      pre[1] = -12.0f;
+      std::vector<float> grad(n, 1.0f), post(n);
+      k->activation_backward(pre.data(), n, ep, grad.data());
+      k->activation(pre.data(), n, ep, post.data());
+      for (size_t i = 0; i < n; ++i) {
+        const double h = 1e-4;
+        const double fd = (reference::gelu(pre[i] + h, ep) - reference::gelu(pre[i] - h, ep)) / (2 * h);
+        CHECK_MSG(std::fabs(grad[i] - fd) < 2e-5, std::string(k->isa) + " x=" + std::to_string(pre[i]));
+        CHECK_NEAR(post[i], reference::gelu(pre[i], ep), 2e-6 * (1 + std::fabs(pre[i])));
+      }
+    }
+  }
+}
+
+TEST(log_softmax_gather_backward_is_coef_times_onehot_minus_softmax) {
+  for (const CpuKernels* k : grape::cpu::usable_kernels()) {
+    const int D = 3, B = 37;
+    const size_t steps = 2;
+    auto z = reference::random_vector(steps * D * B, 8, 6.0f);
+    const std::vector<float> z0 = z;
+    const std::vector<int32_t> tok = {0, 5, 36, 17, 2, 9};
+    const float coef[2] = {0.5f, -2.0f};
+    k->log_softmax_gather_backward(z.data(), steps, D, B, tok.data(), coef);
+    for (size_t row = 0; row < steps * D; ++row) {
+      double m = -1e300, s = 0.0;
+      for (int b = 0; b < B; ++b) m = std::max(m, static_cast<double>(z0[row * B + b]));
+      for (int b = 0; b < B; ++b) s += std::exp(z0[row * B + b] - m);
+      for (int b = 0; b < B; ++b) {
+        const double p = std::exp(z0[row * B + b] - m) / s;
+        const double want = coef[row / D] * ((b == tok[row] ? 1.0 : 0.0) - p);
+        CHECK_NEAR(z[row * B + b], want, 1e-6);
+      }
+    }
+  }
+}
+
+TEST(column_sums_and_adamw) {
+  for (const CpuKernels* k : grape::cpu::usable_kernels()) {
+    const auto x = reference::random_vector(5 * 19, 2, 1.0f);
+    std::vector<float> out(19, 1.0f);
+    k->add_column_sums(x.data(), 5, 19, out.data());
+    for (size_t c = 0; c < 19; ++c) {
+      double want = 1.0;
+      for (size_t r = 0; r < 5; ++r) want += x[r * 19 + c];
+      CHECK_NEAR(out[c], want, 1e-5);
+    }
+    CHECK_NEAR(
+        k->sum_squares(x.data(), x.size()),
+        [&] {
+          double s = 0.0;
+          for (float v : x) s += static_cast<double>(v) * v;
+          return s;
+        }(),
+        1e-9);
+    std::vector<float> p = {1.0f, -2.0f}, g = {0.5f, 0.25f}, m = {0.1f, 0.0f}, v = {0.01f, 0.0f};
+    grape::AdamWParams a;
+    a.lr = 0.1f;
+    a.weight_decay = 0.01f;
+    a.grad_scale = 0.5f;
+    a.step = 3;
+    k->adamw(p.data(), g.data(), m.data(), v.data(), 2, a);
+    const double g0 = 0.25, m0 = 0.9 * 0.1 + 0.1 * g0, v0 = 0.999 * 0.01 + 0.001 * g0 * g0;
+    const double want = 1.0 * (1 - 0.1 * 0.01) -
+                        0.1 * (m0 / (1 - std::pow(0.9, 3))) / (std::sqrt(v0 / (1 - std::pow(0.999, 3))) + 1e-8);
+    CHECK_NEAR(p[0], want, 1e-6);
+    CHECK_NEAR(m[0], m0, 1e-7);
+    CHECK_NEAR(v[0], v0, 1e-8);
+  }
+}
+
 int main() { return check::run_all(); }

@@ -28,8 +28,9 @@ inline double gelu(double x, grape::Epilogue ep) {
 }
 
 // y[rows, out] = x W^T + b, epilogue; all in double.
-inline std::vector<double> linear(const std::vector<double>& x, size_t rows, int in, const float* w, const float* b,
-                                  int out, grape::Epilogue ep) {
+template <class T>
+inline std::vector<double> linear(const std::vector<double>& x, size_t rows, int in, const T* w, const T* b, int out,
+                                  grape::Epilogue ep) {
   std::vector<double> y(rows * out);
   for (size_t r = 0; r < rows; ++r)
     for (int o = 0; o < out; ++o) {
@@ -40,8 +41,9 @@ inline std::vector<double> linear(const std::vector<double>& x, size_t rows, int
   return y;
 }
 
-// Logits [steps, D, B] of a head in double, LoRA applied unmerged.
-inline std::vector<double> head_logits(const grape::HeadSpec& spec, const std::map<std::string, std::vector<float>>& p,
+// Logits [steps, D, B] of a head in double, LoRA applied unmerged; T is float or double.
+template <class T>
+inline std::vector<double> head_logits(const grape::HeadSpec& spec, const std::map<std::string, std::vector<T>>& p,
                                        const std::vector<float>& features, size_t steps) {
   size_t rows = steps * spec.rows_per_step();
   std::vector<double> h(features.begin(), features.end());
@@ -50,8 +52,8 @@ inline std::vector<double> head_logits(const grape::HeadSpec& spec, const std::m
                                    l.out, grape::Epilogue::kNone);
     if (spec.lora.rank > 0) {
       const int r = spec.lora.rank;
-      const std::vector<float>& A = p.at(l.prefix + ".lora_A");
-      const std::vector<float>& Bm = p.at(l.prefix + ".lora_B");
+      const std::vector<T>& A = p.at(l.prefix + ".lora_A");
+      const std::vector<T>& Bm = p.at(l.prefix + ".lora_B");
       for (size_t row = 0; row < rows; ++row) {
         std::vector<double> xa(r, 0.0);
         for (int k = 0; k < r; ++k)

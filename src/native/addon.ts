@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 import { HeadError } from './head-error.js';
 import type { HalfDType, HeadSpec, ParameterInfo } from './head-types.js';
+import type { HeadTrainer, TrainerConfig } from './trainer-types.js';
 
 export interface BuildInfo {
   builder: 'cmake-js' | 'node-gyp';
@@ -52,8 +53,26 @@ export interface RawHead {
   dispose(): void;
 }
 
+/** The addon's Trainer: HeadTrainer's methods, with upload taking raw arrays. */
+export type RawTrainer = Omit<HeadTrainer, 'spec' | 'upload'> & {
+  upload(data: {
+    features: Float32Array | Uint16Array;
+    dtype: RawDType;
+    steps: number;
+    tokens: Int32Array;
+    policyMask: Uint8Array;
+    offsets: Int32Array;
+  }): Promise<void>;
+};
+
 export interface Addon {
   Head: new (spec: HeadSpec, device?: string) => RawHead;
+  Trainer: new (
+    spec: HeadSpec,
+    device: string,
+    config: TrainerConfig,
+    initial: Record<string, Float32Array>,
+  ) => RawTrainer;
   buildInfo(): BuildInfo;
   selectDevice(device?: string): DeviceSelection;
 }

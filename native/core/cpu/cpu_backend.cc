@@ -1,5 +1,6 @@
 #include "cpu_backend.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -16,10 +17,16 @@ namespace grape::cpu {
 
 namespace {
 
-// Slots of the CPU workspace; the head uses slots >= 0, these are the backend's own.
+// Slots of the CPU workspace; the head and trainer use slots >= 0, these are the backend's own.
 constexpr int kFeatureSlot = -1;
 constexpr int kPackSlot = -2;
 constexpr int kRowSlot = -3;
+constexpr int kGemmSlot = -4;
+constexpr int kSlotBase = 8;  // slot s lives at buffers_[s + kSlotBase]
+
+// Gradients accumulate in this many lanes, each summing a fixed subset of blocks in order, then
+// the lanes are summed in order: the same result for any thread count.
+constexpr size_t kGradLanes = 16;
 
 class CpuWorkspace final : public Workspace {
  public:
@@ -28,12 +35,23 @@ class CpuWorkspace final : public Workspace {
 
  private:
   float* grow(int slot, size_t bytes) {
-    std::vector<float>& buf = buffers_[slot + 3];
+    std::vector<float>& buf = buffers_[slot + kSlotBase];
     const size_t n = (bytes + sizeof(float) - 1) / sizeof(float);
     if (buf.size() < n) buf.resize(n);
     return buf.data();
   }
-  std::vector<float> buffers_[16];
+  std::vector<float> buffers_[64];
+};
+
+class CpuBuffer final : public Buffer {
+ public:
+  explicit CpuBuffer(size_t bytes) : bytes_(bytes), storage_((bytes + sizeof(float) - 1) / sizeof(float)) {}
+  void* data() override { return storage_.data(); }
+  size_t bytes() const override { return bytes_; }
+
+ private:
+  size_t bytes_;
+  std::vector<float> storage_;
 };
 
 class PackedLinear final : public LinearWeights {
@@ -132,6 +150,49 @@ void CpuBackend::run_blocks(size_t blocks, const std::function<void(size_t, Work
   if (first_error) std::rethrow_exception(first_error);
 }
 
+void CpuBackend::run_blocks_accumulate(size_t blocks, size_t grad_floats, float* grad,
+                                       const std::function<void(size_t, Workspace&, float*)>& fn) {
+  std::lock_guard<std::mutex> lock(accumulate_mutex_);
+  const size_t lanes = blocks < kGradLanes ? blocks : kGradLanes;
+  if (lane_grads_.size() < lanes) lane_grads_.resize(lanes);
+  for (size_t l = 0; l < lanes; ++l) lane_grads_[l].assign(grad_floats, 0.0f);
+  run_blocks(lanes, [&](size_t lane, Workspace& ws) {
+    for (size_t b = lane; b < blocks; b += lanes) fn(b, ws, lane_grads_[lane].data());
+  });
+  // Sum the lanes in order, in parallel over slices of the gradient.
+  constexpr size_t kSlice = 16384;
+  const size_t slices = (grad_floats + kSlice - 1) / kSlice;
+  pool_.parallel_for(slices, [&](size_t s) {
+    const size_t begin = s * kSlice, end = std::min(grad_floats, begin + kSlice);
+    for (size_t i = begin; i < end; ++i) {
+      float total = 0.0f;
+      for (size_t l = 0; l < lanes; ++l) total += lane_grads_[l][i];
+      grad[i] = total;
+    }
+  });
+}
+
+std::unique_ptr<Buffer> CpuBackend::allocate(size_t bytes) { return std::make_unique<CpuBuffer>(bytes); }
+void CpuBackend::upload(void* dst, const void* host, size_t bytes) { std::memcpy(dst, host, bytes); }
+void CpuBackend::download(void* host, const void* src, size_t bytes) { std::memcpy(host, src, bytes); }
+
+const float* CpuBackend::gather_features(Workspace& ws, const FeatureView& x, const int32_t* steps, size_t count) {
+  const size_t e = x.step_elems;
+  float* out = ws.floats(kFeatureSlot, count * e);
+  for (size_t i = 0; i < count; ++i) {
+    const size_t offset = static_cast<size_t>(steps[i]) * e;
+    if (x.dtype == DType::kFloat32) {
+      std::memcpy(out + i * e, static_cast<const float*>(x.data) + offset, sizeof(float) * e);
+    } else if (x.dtype == DType::kFloat16) {
+      kernels_.half_to_float(static_cast<const uint16_t*>(x.data) + offset, out + i * e, e);
+    } else {
+      const uint16_t* src = static_cast<const uint16_t*>(x.data) + offset;
+      for (size_t j = 0; j < e; ++j) out[i * e + j] = bf16_to_float(src[j]);
+    }
+  }
+  return out;
+}
+
 const float* CpuBackend::stage_features(Workspace& ws, const FeatureView& x, size_t first, size_t count) {
   const size_t n = count * x.step_elems;
   const size_t offset = first * x.step_elems;
@@ -169,6 +230,35 @@ void CpuBackend::linear(Workspace& ws, const float* x, size_t rows, const Linear
 void CpuBackend::log_softmax_gather(Workspace&, const float* z, size_t steps, int D, int B, const int32_t* tokens,
                                     float* step_logp, float* dim_logp) {
   kernels_.log_softmax_gather(z, steps, D, B, tokens, step_logp, dim_logp);
+}
+
+void CpuBackend::gemm(Workspace& ws, bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha,
+                      const float* A, size_t lda, const float* B, size_t ldb, bool accumulate, float* C, size_t ldc) {
+  float* scratch = ws.floats(kGemmSlot, gemm_scratch_floats(kernels_, M, K));
+  kernels_.gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, accumulate, C, ldc, scratch);
+}
+
+void CpuBackend::activation(Workspace&, const float* pre, size_t n, Epilogue ep, float* post) {
+  kernels_.activation(pre, n, ep, post);
+}
+
+void CpuBackend::activation_backward(Workspace&, const float* pre, size_t n, Epilogue ep, float* grad) {
+  kernels_.activation_backward(pre, n, ep, grad);
+}
+
+void CpuBackend::log_softmax_gather_backward(Workspace&, float* z, size_t steps, int D, int B, const int32_t* tokens,
+                                             const float* coef) {
+  kernels_.log_softmax_gather_backward(z, steps, D, B, tokens, coef);
+}
+
+void CpuBackend::add_column_sums(Workspace&, const float* x, size_t rows, size_t cols, float* out) {
+  kernels_.add_column_sums(x, rows, cols, out);
+}
+
+double CpuBackend::sum_squares(const float* x, size_t n) { return kernels_.sum_squares(x, n); }
+
+void CpuBackend::adamw(float* params, const float* grads, float* m, float* v, size_t n, const AdamWParams& p) {
+  kernels_.adamw(params, grads, m, v, n, p);
 }
 
 void CpuBackend::sample(Workspace& ws, const float* z, size_t steps, int D, int B, const SampleParams& p,

@@ -285,9 +285,129 @@ struct Impl {
     return -1;
   }
 
+  // ---- training kernels ----
+
+  static void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha, const float* A, size_t lda,
+                   const float* B, size_t ldb, bool accumulate, float* C, size_t ldc, float* scratch) {
+    static constexpr std::array<MicroFn, MR> kMicro = micro_table(std::make_index_sequence<MR>());
+    if (M == 0 || N == 0) return;
+    const size_t row_panels = (M + MR - 1) / MR;
+    const size_t kc_max = K < static_cast<size_t>(kKc) ? K : static_cast<size_t>(kKc);
+    float* a_pack = scratch;
+    float* b_pack = a_pack + row_panels * MR * kc_max;
+    float* zeros = b_pack + kc_max * NR;
+    for (int j = 0; j < NR; ++j) zeros[j] = 0.0f;
+    if (K == 0) {  // an empty product: C = 0 (or unchanged when accumulating)
+      if (!accumulate)
+        for (size_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, sizeof(float) * N);
+      return;
+    }
+    for (size_t k0 = 0; k0 < K; k0 += kKc) {
+      const size_t kc = min_z(static_cast<size_t>(kKc), K - k0);
+      // a_pack[p][k][i] = alpha * op(A)[p*MR + i][k0 + k], zero rows past M.
+      for (size_t p = 0; p < row_panels; ++p) {
+        float* dst = a_pack + p * MR * kc;
+        for (size_t k = 0; k < kc; ++k)
+          for (int i = 0; i < MR; ++i) {
+            const size_t r = p * MR + i;
+            dst[k * MR + i] = r < M ? alpha * (trans_a ? A[(k0 + k) * lda + r] : A[r * lda + k0 + k]) : 0.0f;
+          }
+      }
+      for (size_t j0 = 0; j0 < N; j0 += NR) {
+        const int n = static_cast<int>(min_z(NR, N - j0));
+        for (size_t k = 0; k < kc; ++k)
+          for (int c = 0; c < NR; ++c) {
+            const size_t col = j0 + c;
+            b_pack[k * NR + c] = col < N ? (trans_b ? B[col * ldb + k0 + k] : B[(k0 + k) * ldb + col]) : 0.0f;
+          }
+        for (size_t p = 0; p < row_panels; ++p) {
+          const int m = static_cast<int>(min_z(MR, M - p * MR));
+          kMicro[m - 1](static_cast<int>(kc), a_pack + p * MR * kc, b_pack, C + p * MR * ldc + j0, ldc, n,
+                        k0 == 0 && !accumulate, zeros);
+        }
+      }
+    }
+  }
+
+  static void activation(const float* pre, size_t n, Epilogue ep, float* post) {
+    std::memcpy(post, pre, sizeof(float) * n);
+    if (ep == Epilogue::kGeluTanh) map_inplace(post, n, GeluTanh{});
+    if (ep == Epilogue::kGeluErf) map_inplace(post, n, GeluErf{});
+  }
+
+  static void activation_backward(const float* pre, size_t n, Epilogue ep, float* grad) {
+    if (ep == Epilogue::kNone) return;
+    const bool erf = ep == Epilogue::kGeluErf;
+    size_t i = 0;
+    for (; i + L <= n; i += L) {
+      const V x = Vec::load(pre + i);
+      Vec::store(grad + i, Vec::mul(Vec::load(grad + i), erf ? vgelu_erf_grad<Vec>(x) : vgelu_tanh_grad<Vec>(x)));
+    }
+    for (; i < n; ++i) grad[i] *= erf ? vgelu_erf_grad<ScalarVec>(pre[i]) : vgelu_tanh_grad<ScalarVec>(pre[i]);
+  }
+
+  static void log_softmax_gather_backward(float* z, size_t steps, int D, int B, const int32_t* tokens,
+                                          const float* coef) {
+    for (size_t s = 0; s < steps; ++s) {
+      for (int d = 0; d < D; ++d) {
+        const size_t row = s * D + d;
+        float* zr = z + row * B;
+        const float lse = row_lse(zr, B);
+        const float c = coef[s];
+        // dlogp/dz = onehot - softmax; softmax = exp(z - lse).
+        const V cv = Vec::set1(-c), lv = Vec::set1(lse);
+        int b = 0;
+        for (; b + L <= B; b += L) Vec::store(zr + b, Vec::mul(cv, vexp<Vec>(Vec::sub(Vec::load(zr + b), lv))));
+        for (; b < B; ++b) zr[b] = -c * vexp<ScalarVec>(zr[b] - lse);
+        zr[tokens[row]] += c;
+      }
+    }
+  }
+
+  static void add_column_sums(const float* x, size_t rows, size_t cols, float* out) {
+    for (size_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * cols;
+      size_t c = 0;
+      for (; c + L <= cols; c += L) Vec::store(out + c, Vec::add(Vec::load(out + c), Vec::load(xr + c)));
+      for (; c < cols; ++c) out[c] += xr[c];
+    }
+  }
+
+  static double sum_squares(const float* x, size_t n) {
+    double total = 0.0;
+    for (size_t i = 0; i < n; ++i) total += static_cast<double>(x[i]) * x[i];
+    return total;
+  }
+
+  static void adamw(float* params, const float* grads, float* m, float* v, size_t n, const AdamWParams& p) {
+    const float bc1 = 1.0f - std::pow(p.beta1, static_cast<float>(p.step));
+    const float bc2 = 1.0f - std::pow(p.beta2, static_cast<float>(p.step));
+    const float decay = 1.0f - p.lr * p.weight_decay;
+    for (size_t i = 0; i < n; ++i) {
+      const float g = grads[i] * p.grad_scale;
+      m[i] = p.beta1 * m[i] + (1.0f - p.beta1) * g;
+      v[i] = p.beta2 * v[i] + (1.0f - p.beta2) * g * g;
+      params[i] = params[i] * decay - p.lr * (m[i] / bc1) / (std::sqrt(v[i] / bc2) + p.eps);
+    }
+  }
+
   static CpuKernels table(const char* isa) {
-    return CpuKernels{
-        isa, MR, NR, &pack_weights, &linear, &log_softmax_gather, &sample, &half_to_float_n, &find_non_finite};
+    return CpuKernels{isa,
+                      MR,
+                      NR,
+                      &pack_weights,
+                      &linear,
+                      &log_softmax_gather,
+                      &sample,
+                      &half_to_float_n,
+                      &find_non_finite,
+                      &gemm,
+                      &activation,
+                      &activation_backward,
+                      &log_softmax_gather_backward,
+                      &add_column_sums,
+                      &sum_squares,
+                      &adamw};
   }
 };
 

@@ -141,22 +141,17 @@ inline typename Vec::V vexp(typename Vec::V x) {
   return Vec::mul(y, Vec::pow2i(fx));
 }
 
-// GELU, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), tanh(u) = 1 - 2 / (e^{2u} + 1).
+// tanh(u) = 1 - 2 / (e^{2u} + 1): saturates cleanly to +-1 through the clamped exp.
 template <class Vec>
-inline typename Vec::V vgelu_tanh(typename Vec::V x) {
-  using V = typename Vec::V;
-  const V x3 = Vec::mul(Vec::mul(x, x), x);
-  const V u = Vec::mul(Vec::set1(0.7978845608028654f), Vec::fmadd(Vec::set1(0.044715f), x3, x));
-  const V e = vexp<Vec>(Vec::add(u, u));
-  const V t = Vec::sub(Vec::set1(1.0f), Vec::div(Vec::set1(2.0f), Vec::add(e, Vec::set1(1.0f))));
-  return Vec::mul(Vec::mul(Vec::set1(0.5f), x), Vec::add(Vec::set1(1.0f), t));
+inline typename Vec::V vtanh(typename Vec::V u) {
+  const typename Vec::V e = vexp<Vec>(Vec::add(u, u));
+  return Vec::sub(Vec::set1(1.0f), Vec::div(Vec::set1(2.0f), Vec::add(e, Vec::set1(1.0f))));
 }
 
-// GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)); erf by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7).
+// erf by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7).
 template <class Vec>
-inline typename Vec::V vgelu_erf(typename Vec::V x) {
+inline typename Vec::V verf(typename Vec::V z) {
   using V = typename Vec::V;
-  const V z = Vec::mul(x, Vec::set1(0.7071067811865476f));
   const V a = Vec::abs(z);
   const V t = Vec::div(Vec::set1(1.0f), Vec::fmadd(Vec::set1(0.3275911f), a, Vec::set1(1.0f)));
   V p = Vec::set1(1.061405429f);
@@ -166,9 +161,49 @@ inline typename Vec::V vgelu_erf(typename Vec::V x) {
   p = Vec::fmadd(p, t, Vec::set1(0.254829592f));
   p = Vec::mul(p, t);
   const V e = vexp<Vec>(Vec::sub(Vec::zero(), Vec::mul(a, a)));
-  const V erf_abs = Vec::sub(Vec::set1(1.0f), Vec::mul(p, e));
-  const V erf = Vec::mul(Vec::negative_sign(z), erf_abs);
+  return Vec::mul(Vec::negative_sign(z), Vec::sub(Vec::set1(1.0f), Vec::mul(p, e)));
+}
+
+constexpr float kGeluK = 0.7978845608028654f;  // sqrt(2 / pi)
+constexpr float kGeluC = 0.044715f;
+constexpr float kInvSqrt2 = 0.7071067811865476f;
+constexpr float kInvSqrt2Pi = 0.3989422804014327f;
+
+// GELU, tanh form: 0.5 x (1 + tanh(k (x + c x^3))).
+template <class Vec>
+inline typename Vec::V vgelu_tanh(typename Vec::V x) {
+  using V = typename Vec::V;
+  const V u = Vec::mul(Vec::set1(kGeluK), Vec::fmadd(Vec::set1(kGeluC), Vec::mul(Vec::mul(x, x), x), x));
+  return Vec::mul(Vec::mul(Vec::set1(0.5f), x), Vec::add(Vec::set1(1.0f), vtanh<Vec>(u)));
+}
+
+// d/dx of the tanh form: 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2).
+template <class Vec>
+inline typename Vec::V vgelu_tanh_grad(typename Vec::V x) {
+  using V = typename Vec::V;
+  const V x2 = Vec::mul(x, x);
+  const V t = vtanh<Vec>(Vec::mul(Vec::set1(kGeluK), Vec::fmadd(Vec::set1(kGeluC), Vec::mul(x2, x), x)));
+  const V du = Vec::mul(Vec::set1(kGeluK), Vec::fmadd(Vec::set1(3.0f * kGeluC), x2, Vec::set1(1.0f)));
+  const V left = Vec::mul(Vec::set1(0.5f), Vec::add(Vec::set1(1.0f), t));
+  const V right = Vec::mul(Vec::mul(Vec::mul(Vec::set1(0.5f), x), Vec::sub(Vec::set1(1.0f), Vec::mul(t, t))), du);
+  return Vec::add(left, right);
+}
+
+// GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)).
+template <class Vec>
+inline typename Vec::V vgelu_erf(typename Vec::V x) {
+  using V = typename Vec::V;
+  const V erf = verf<Vec>(Vec::mul(x, Vec::set1(kInvSqrt2)));
   return Vec::mul(Vec::mul(Vec::set1(0.5f), x), Vec::add(Vec::set1(1.0f), erf));
+}
+
+// d/dx of the erf form: 0.5 (1 + erf(x / sqrt 2)) + x phi(x).
+template <class Vec>
+inline typename Vec::V vgelu_erf_grad(typename Vec::V x) {
+  using V = typename Vec::V;
+  const V cdf = Vec::mul(Vec::set1(0.5f), Vec::add(Vec::set1(1.0f), verf<Vec>(Vec::mul(x, Vec::set1(kInvSqrt2)))));
+  const V pdf = Vec::mul(Vec::set1(kInvSqrt2Pi), vexp<Vec>(Vec::mul(Vec::set1(-0.5f), Vec::mul(x, x))));
+  return Vec::fmadd(x, pdf, cdf);
 }
 
 }  // namespace

@@ -39,53 +39,6 @@ __device__ float gelu_erf(float x) { return 0.5f * x * (1.0f + erff(x * 0.707106
 constexpr int kTile = 64;
 constexpr int kTileK = 16;
 
-// y[rows, out] = x[rows, in] W[out, in]^T + bias, then the epilogue. 256 threads, 4x4 outputs each.
-__global__ void linear_kernel(const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias,
-                              float* __restrict__ y, int rows, int in, int out, int epilogue) {
-  __shared__ float xs[kTileK][kTile + 1];
-  __shared__ float ws[kTileK][kTile + 1];
-  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
-  const int row0 = blockIdx.y * kTile, col0 = blockIdx.x * kTile;
-  float acc[4][4] = {};
-  for (int k0 = 0; k0 < in; k0 += kTileK) {
-    for (int e = threadIdx.x; e < kTile * kTileK; e += blockDim.x) {
-      const int r = e / kTileK, k = e % kTileK;
-      const int gr = row0 + r, gc = col0 + r, gk = k0 + k;
-      xs[k][r] = gr < rows && gk < in ? x[static_cast<size_t>(gr) * in + gk] : 0.0f;
-      ws[k][r] = gc < out && gk < in ? w[static_cast<size_t>(gc) * in + gk] : 0.0f;
-    }
-    __syncthreads();
-#pragma unroll
-    for (int k = 0; k < kTileK; ++k) {
-      float a[4], b[4];
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        a[i] = xs[k][ty + 16 * i];
-        b[i] = ws[k][tx + 16 * i];
-      }
-#pragma unroll
-      for (int i = 0; i < 4; ++i)
-#pragma unroll
-        for (int j = 0; j < 4; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
-    }
-    __syncthreads();
-  }
-#pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    const int r = row0 + ty + 16 * i;
-    if (r >= rows) continue;
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      const int c = col0 + tx + 16 * j;
-      if (c >= out) continue;
-      float v = acc[i][j] + bias[c];
-      if (epilogue == static_cast<int>(Epilogue::kGeluTanh)) v = gelu_tanh(v);
-      if (epilogue == static_cast<int>(Epilogue::kGeluErf)) v = gelu_erf(v);
-      y[static_cast<size_t>(r) * out + c] = v;
-    }
-  }
-}
-
 __device__ float warp_max(float v) {
   for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
   return v;
@@ -206,6 +159,149 @@ __global__ void sample_kernel(const float* __restrict__ z, size_t rows, int D, i
   }
 }
 
+// ---- training kernels ----
+
+// C[M, N] = alpha op(A) op(B) (+ C) (+ bias[col]), then the epilogue: 64x64 tiles, 256 threads,
+// 4x4 outputs each, transposes by index. linear() is the NT case with a bias.
+__global__ void gemm_kernel(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* __restrict__ A,
+                            int lda, const float* __restrict__ B, int ldb, bool accumulate, float* __restrict__ C,
+                            int ldc, const float* __restrict__ bias, int epilogue) {
+  __shared__ float as[kTileK][kTile + 1];
+  __shared__ float bs[kTileK][kTile + 1];
+  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
+  const int row0 = blockIdx.y * kTile, col0 = blockIdx.x * kTile;
+  float acc[4][4] = {};
+  for (int k0 = 0; k0 < K; k0 += kTileK) {
+    for (int e = threadIdx.x; e < kTile * kTileK; e += blockDim.x) {
+      const int r = e / kTileK, k = e % kTileK;
+      const int gr = row0 + r, gc = col0 + r, gk = k0 + k;
+      as[k][r] = gr < M && gk < K ? A[trans_a ? static_cast<size_t>(gk) * lda + gr : static_cast<size_t>(gr) * lda + gk]
+                                  : 0.0f;
+      bs[k][r] = gc < N && gk < K ? B[trans_b ? static_cast<size_t>(gc) * ldb + gk : static_cast<size_t>(gk) * ldb + gc]
+                                  : 0.0f;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int k = 0; k < kTileK; ++k) {
+      float a[4], b[4];
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        a[i] = as[k][ty + 16 * i];
+        b[i] = bs[k][tx + 16 * i];
+      }
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+    }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const int r = row0 + ty + 16 * i;
+    if (r >= M) continue;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const int c = col0 + tx + 16 * j;
+      if (c >= N) continue;
+      float* dst = C + static_cast<size_t>(r) * ldc + c;
+      float v = alpha * acc[i][j] + (accumulate ? *dst : 0.0f) + (bias ? bias[c] : 0.0f);
+      if (epilogue == static_cast<int>(Epilogue::kGeluTanh)) v = gelu_tanh(v);
+      if (epilogue == static_cast<int>(Epilogue::kGeluErf)) v = gelu_erf(v);
+      *dst = v;
+    }
+  }
+}
+
+__device__ float gelu_tanh_grad(float x) {
+  const float t = tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x));
+  const float du = 0.7978845608028654f * (1.0f + 3.0f * 0.044715f * x * x);
+  return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
+}
+
+__device__ float gelu_erf_grad(float x) {
+  return 0.5f * (1.0f + erff(x * 0.7071067811865476f)) + x * 0.3989422804014327f * expf(-0.5f * x * x);
+}
+
+__global__ void activation_kernel(const float* __restrict__ pre, size_t n, int epilogue, float* __restrict__ post) {
+  const size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const float x = pre[i];
+  post[i] = epilogue == static_cast<int>(Epilogue::kGeluTanh)  ? gelu_tanh(x)
+            : epilogue == static_cast<int>(Epilogue::kGeluErf) ? gelu_erf(x)
+                                                               : x;
+}
+
+__global__ void activation_backward_kernel(const float* __restrict__ pre, size_t n, int epilogue,
+                                           float* __restrict__ grad) {
+  const size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  grad[i] *= epilogue == static_cast<int>(Epilogue::kGeluErf) ? gelu_erf_grad(pre[i]) : gelu_tanh_grad(pre[i]);
+}
+
+// One warp per (step, dim) row: z becomes coef[step] * (onehot(token) - softmax(z)).
+__global__ void log_softmax_gather_backward_kernel(float* __restrict__ z, size_t rows, int D, int B,
+                                                   const int32_t* __restrict__ tokens, const float* __restrict__ coef) {
+  const size_t row = static_cast<size_t>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
+  if (row >= rows) return;
+  float* zr = z + row * B;
+  float m, lse;
+  warp_row_stats(zr, B, &m, &lse);
+  const float c = coef[row / D];
+  const int token = tokens[row];
+  for (int b = threadIdx.x % 32; b < B; b += 32) zr[b] = c * ((b == token ? 1.0f : 0.0f) - expf(zr[b] - lse));
+}
+
+// out[c] += sum over rows of x[r, c]: one thread per column, rows in order.
+__global__ void column_sums_kernel(const float* __restrict__ x, size_t rows, size_t cols, float* __restrict__ out) {
+  const size_t c = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (c >= cols) return;
+  float total = 0.0f;
+  for (size_t r = 0; r < rows; ++r) total += x[r * cols + c];
+  out[c] += total;
+}
+
+__global__ void adamw_kernel(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m,
+                             float* __restrict__ v, size_t n, AdamWParams a, float bc1, float bc2) {
+  const size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const float grad = g[i] * a.grad_scale;
+  m[i] = a.beta1 * m[i] + (1.0f - a.beta1) * grad;
+  v[i] = a.beta2 * v[i] + (1.0f - a.beta2) * grad * grad;
+  p[i] = p[i] * (1.0f - a.lr * a.weight_decay) - a.lr * (m[i] / bc1) / (sqrtf(v[i] / bc2) + a.eps);
+}
+
+// Per-block partial sums of squares (double); the host adds the partials in order.
+__global__ void sum_squares_kernel(const float* __restrict__ x, size_t n, double* __restrict__ partial) {
+  __shared__ double shared[256];
+  double s = 0.0;
+  for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x)
+    s += static_cast<double>(x[i]) * x[i];
+  shared[threadIdx.x] = s;
+  __syncthreads();
+  for (int o = blockDim.x / 2; o > 0; o >>= 1) {
+    if (static_cast<int>(threadIdx.x) < o) shared[threadIdx.x] += shared[threadIdx.x + o];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) partial[blockIdx.x] = shared[0];
+}
+
+// Gathers resident steps into fp32 rows: dst[i] = widen(src[steps[i]]).
+__global__ void gather_kernel(const void* __restrict__ src, int dtype, const int32_t* __restrict__ steps, size_t count,
+                              size_t elems, float* __restrict__ dst) {
+  const size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= count * elems) return;
+  const size_t row = i / elems, col = i % elems;
+  const size_t at = static_cast<size_t>(steps[row]) * elems + col;
+  if (dtype == static_cast<int>(DType::kFloat32))
+    dst[i] = static_cast<const float*>(src)[at];
+  else if (dtype == static_cast<int>(DType::kFloat16))
+    dst[i] = half_to_float(static_cast<const uint16_t*>(src)[at]);
+  else
+    dst[i] = bf16_to_float(static_cast<const uint16_t*>(src)[at]);
+}
+
 __global__ void widen_kernel(const uint16_t* __restrict__ src, float* __restrict__ dst, size_t n, int bf16) {
   const size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) dst[i] = bf16 ? bf16_to_float(src[i]) : half_to_float(src[i]);
@@ -239,6 +335,17 @@ class DeviceBuffer {
   size_t bytes_ = 0;
 };
 
+class CudaBuffer final : public Buffer {
+ public:
+  explicit CudaBuffer(size_t bytes) : bytes_(bytes) { storage_.reserve(bytes ? bytes : 1); }
+  void* data() override { return storage_.get(); }
+  size_t bytes() const override { return bytes_; }
+
+ private:
+  size_t bytes_;
+  DeviceBuffer storage_;
+};
+
 struct PendingOutput {
   void* host;
   const void* device;
@@ -248,15 +355,15 @@ struct PendingOutput {
 class CudaWorkspace final : public Workspace {
  public:
   float* floats(int slot, size_t count) override {
-    return static_cast<float*>(buffers_[slot + 4].reserve(count * sizeof(float)));
+    return static_cast<float*>(buffers_[slot + 8].reserve(count * sizeof(float)));
   }
   int32_t* ints(int slot, size_t count) override {
-    return static_cast<int32_t*>(buffers_[slot + 4].reserve(count * sizeof(int32_t)));
+    return static_cast<int32_t*>(buffers_[slot + 8].reserve(count * sizeof(int32_t)));
   }
   std::vector<PendingOutput> pending;
 
  private:
-  DeviceBuffer buffers_[24];
+  DeviceBuffer buffers_[64];
 };
 
 // Slots of the backend's own, below the head's (>= 0).
@@ -264,7 +371,8 @@ constexpr int kFeatureSlot = -1;
 constexpr int kWideSlot = -2;
 constexpr int kTokenSlot = -3;
 constexpr int kDimSlot = -4;
-constexpr int kOutputSlotBase = 16;  // outputs are staged in slots 16..19
+constexpr int kStepListSlot = -5;
+constexpr int kOutputSlotBase = 48;  // outputs are staged in slots 48..51
 
 class DeviceLinear final : public LinearWeights {
  public:
@@ -309,6 +417,83 @@ class CudaBackend final : public Backend {
     std::lock_guard<std::mutex> lock(mutex_);  // one workspace, one stream: blocks run in order
     check(cudaSetDevice(device_), "cudaSetDevice");
     for (size_t b = 0; b < blocks; ++b) fn(b, ws_);
+  }
+
+  void run_blocks_accumulate(size_t blocks, size_t grad_floats, float* grad,
+                             const std::function<void(size_t, Workspace&, float*)>& fn) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    check(cudaSetDevice(device_), "cudaSetDevice");
+    check(cudaMemset(grad, 0, grad_floats * sizeof(float)), "cudaMemset");
+    for (size_t b = 0; b < blocks; ++b) fn(b, ws_, grad);  // blocks in order: a fixed summation order
+  }
+
+  std::unique_ptr<Buffer> allocate(size_t bytes) override {
+    check(cudaSetDevice(device_), "cudaSetDevice");
+    return std::make_unique<CudaBuffer>(bytes);
+  }
+  void upload(void* dst, const void* host, size_t bytes) override {
+    check(cudaMemcpy(dst, host, bytes, cudaMemcpyHostToDevice), "upload");
+  }
+  void download(void* host, const void* src, size_t bytes) override {
+    check(cudaMemcpy(host, src, bytes, cudaMemcpyDeviceToHost), "download");
+  }
+
+  const float* gather_features(Workspace& ws, const FeatureView& x, const int32_t* steps, size_t count) override {
+    int32_t* dev_steps = ws.ints(kStepListSlot, count);
+    upload(dev_steps, steps, count * sizeof(int32_t));
+    float* dst = ws.floats(kFeatureSlot, count * x.step_elems);
+    gather_kernel<<<grid_for(count * x.step_elems, 256), 256>>>(x.data, static_cast<int>(x.dtype), dev_steps, count,
+                                                                x.step_elems, dst);
+    check_launch("gather_kernel");
+    return dst;
+  }
+
+  void gemm(Workspace&, bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha, const float* A,
+            size_t lda, const float* B, size_t ldb, bool accumulate, float* C, size_t ldc) override {
+    launch_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, accumulate, C, ldc, nullptr, Epilogue::kNone);
+  }
+
+  void activation(Workspace&, const float* pre, size_t n, Epilogue ep, float* post) override {
+    activation_kernel<<<grid_for(n, 256), 256>>>(pre, n, static_cast<int>(ep), post);
+    check_launch("activation_kernel");
+  }
+
+  void activation_backward(Workspace&, const float* pre, size_t n, Epilogue ep, float* grad) override {
+    if (ep == Epilogue::kNone) return;
+    activation_backward_kernel<<<grid_for(n, 256), 256>>>(pre, n, static_cast<int>(ep), grad);
+    check_launch("activation_backward_kernel");
+  }
+
+  void log_softmax_gather_backward(Workspace&, float* z, size_t steps, int D, int B, const int32_t* tokens,
+                                   const float* coef) override {
+    const size_t rows = steps * D;
+    log_softmax_gather_backward_kernel<<<grid_for(rows, 8), 256>>>(z, rows, D, B, tokens, coef);
+    check_launch("log_softmax_gather_backward_kernel");
+  }
+
+  void add_column_sums(Workspace&, const float* x, size_t rows, size_t cols, float* out) override {
+    column_sums_kernel<<<grid_for(cols, 256), 256>>>(x, rows, cols, out);
+    check_launch("column_sums_kernel");
+  }
+
+  double sum_squares(const float* x, size_t n) override {
+    constexpr unsigned kBlocks = 256;
+    DeviceBuffer partial;
+    double* dev = static_cast<double*>(partial.reserve(kBlocks * sizeof(double)));
+    sum_squares_kernel<<<kBlocks, 256>>>(x, n, dev);
+    check_launch("sum_squares_kernel");
+    std::vector<double> host(kBlocks);
+    download(host.data(), dev, kBlocks * sizeof(double));
+    double total = 0.0;
+    for (double v : host) total += v;
+    return total;
+  }
+
+  void adamw(float* params, const float* grads, float* m, float* v, size_t n, const AdamWParams& p) override {
+    const float bc1 = 1.0f - std::pow(p.beta1, static_cast<float>(p.step));
+    const float bc2 = 1.0f - std::pow(p.beta2, static_cast<float>(p.step));
+    adamw_kernel<<<grid_for(n, 256), 256>>>(params, grads, m, v, n, p, bc1, bc2);
+    check_launch("adamw_kernel");
   }
 
   const float* stage_features(Workspace& ws, const FeatureView& x, size_t first, size_t count) override {
@@ -362,10 +547,20 @@ class CudaBackend final : public Backend {
 
   void linear(Workspace&, const float* x, size_t rows, const LinearWeights& w, Epilogue ep, float* y) override {
     const auto& d = static_cast<const DeviceLinear&>(w);
-    const dim3 grid(grid_for(static_cast<size_t>(w.out), kTile), grid_for(rows, kTile));
-    linear_kernel<<<grid, 256>>>(x, static_cast<const float*>(d.w.get()), static_cast<const float*>(d.bias.get()), y,
-                                 static_cast<int>(rows), w.in, w.out, static_cast<int>(ep));
-    check_launch("linear_kernel");
+    launch_gemm(false, true, rows, static_cast<size_t>(w.out), static_cast<size_t>(w.in), 1.0f, x,
+                static_cast<size_t>(w.in), static_cast<const float*>(d.w.get()), static_cast<size_t>(w.in), false, y,
+                static_cast<size_t>(w.out), static_cast<const float*>(d.bias.get()), ep);
+  }
+
+  static void launch_gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha, const float* A,
+                          size_t lda, const float* B, size_t ldb, bool accumulate, float* C, size_t ldc,
+                          const float* bias, Epilogue ep) {
+    if (M == 0 || N == 0) return;
+    const dim3 grid(grid_for(N, kTile), grid_for(M, kTile));
+    gemm_kernel<<<grid, 256>>>(trans_a, trans_b, static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha,
+                               A, static_cast<int>(lda), B, static_cast<int>(ldb), accumulate, C, static_cast<int>(ldc),
+                               bias, static_cast<int>(ep));
+    check_launch("gemm_kernel");
   }
 
   void log_softmax_gather(Workspace& ws, const float* z, size_t steps, int D, int B, const int32_t* tokens,
