@@ -1,8 +1,7 @@
-// The mlp head as an ONNX graph (what a user would run in onnxruntime instead of our addon):
-// MatMul/Add/Gelu(tanh) → MatMul/Add → LogSoftmax → GatherElements → ReduceSum, per step.
-import onnxProto from 'onnx-proto';
-
-const { onnx } = onnxProto;
+// The mlp head as ONNX graphs (what a user would run in onnxruntime instead of our addon):
+// MatMul/Add/Gelu(tanh) → MatMul/Add → LogSoftmax per action row, then either the log-likelihood of
+// given tokens (scoring) or the tokens to act on and their log-likelihood (greedy or sampled).
+import { OnnxGraphBuilder, int, str } from '../src/policy/onnx/onnx-graph-builder.js';
 
 export interface MlpWeights {
   inputDim: number;
@@ -22,71 +21,62 @@ function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
   return t;
 }
 
+/** Input x [n, F] → log_softmax over each action row, [n, D, B]. */
+function logSoftmaxRows(g: OnnxGraphBuilder, m: MlpWeights): string {
+  const { inputDim: F, hidden: Hd, actionDims: D, bins: B } = m;
+  const x = g.input('x', 'float', ['n', F]);
+  const a1 = g.op('Add', [
+    g.op('MatMul', [x, g.floats('W1', [F, Hd], transpose(m.w1, Hd, F))]),
+    g.floats('b1', [Hd], m.b1),
+  ]);
+  const h = g.op('Gelu', [a1], { approximate: str('tanh') });
+  const z = g.op('Add', [
+    g.op('MatMul', [h, g.floats('W2', [Hd, D * B], transpose(m.w2, D * B, Hd))]),
+    g.floats('b2', [D * B], m.b2),
+  ]);
+  return g.op('LogSoftmax', [g.op('Reshape', [z, g.int64s('rows', [-1, D, B])])], { axis: int(-1) });
+}
+
+/** Σ_d logsoftmax[n, d, t[n, d]] for tokens t [n, D, 1] int64, as output `name` [n]. */
+function gatherSum(g: OnnxGraphBuilder, ls: string, t: string, name: string): void {
+  const picked = g.op('GatherElements', [ls, t], { axis: int(2) });
+  g.op('ReduceSum', [picked, g.int64s('axes', [1, 2])], { keepdims: int(0) }, name);
+  g.output(name, 'float', ['n']);
+}
+
 /** Serialized ModelProto: inputs x [n, F] float, t [n, D, 1] int64; output lp [n]. */
 export function mlpLogLikelihoodGraph(m: MlpWeights): Uint8Array {
-  const { inputDim: F, hidden: Hd, actionDims: D, bins: B } = m;
-  const init = (name: string, dims: number[], data: Float32Array) =>
-    onnx.TensorProto.create({
-      name,
-      dims,
-      dataType: 1,
-      rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    });
-  const ints = (name: string, values: number[]) =>
-    onnx.TensorProto.create({ name, dims: [values.length], dataType: 7, int64Data: values });
-  const vi = (name: string, elem: number, dims: (number | string)[]) =>
-    onnx.ValueInfoProto.create({
-      name,
-      type: {
-        tensorType: {
-          elemType: elem,
-          shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
-        },
-      },
-    });
-  const intAttr = (name: string, i: number) =>
-    onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
-  const node = (
-    op: string,
-    input: string[],
-    output: string[],
-    attribute: onnxProto.onnx.IAttributeProto[] = [],
-  ) => onnx.NodeProto.create({ opType: op, input, output, attribute });
-  const graph = onnx.GraphProto.create({
-    name: 'grape_mlp_head',
-    initializer: [
-      init('W1', [F, Hd], transpose(m.w1, Hd, F)),
-      init('b1', [Hd], m.b1),
-      init('W2', [Hd, D * B], transpose(m.w2, D * B, Hd)),
-      init('b2', [D * B], m.b2),
-      ints('shape', [-1, D, B]),
-      ints('axes', [1, 2]),
-    ],
-    node: [
-      node('MatMul', ['x', 'W1'], ['m1']),
-      node('Add', ['m1', 'b1'], ['a1']),
-      node(
-        'Gelu',
-        ['a1'],
-        ['h'],
-        [
-          onnx.AttributeProto.create({
-            name: 'approximate',
-            type: onnx.AttributeProto.AttributeType.STRING,
-            s: new TextEncoder().encode('tanh'),
-          }),
-        ],
-      ),
-      node('MatMul', ['h', 'W2'], ['m2']),
-      node('Add', ['m2', 'b2'], ['z']),
-      node('Reshape', ['z', 'shape'], ['z3']),
-      node('LogSoftmax', ['z3'], ['ls'], [intAttr('axis', -1)]),
-      node('GatherElements', ['ls', 't'], ['g'], [intAttr('axis', 2)]),
-      node('ReduceSum', ['g', 'axes'], ['lp'], [intAttr('keepdims', 0)]),
-    ],
-    input: [vi('x', 1, ['n', F]), vi('t', 7, ['n', D, 1])],
-    output: [vi('lp', 1, ['n'])],
-  });
-  const model = onnx.ModelProto.create({ irVersion: 9, opsetImport: [{ domain: '', version: 20 }], graph });
-  return onnx.ModelProto.encode(model).finish();
+  const g = new OnnxGraphBuilder('grape_mlp_head');
+  const ls = logSoftmaxRows(g, m);
+  gatherSum(g, ls, g.input('t', 'int64', ['n', m.actionDims, 1]), 'lp');
+  return g.build();
+}
+
+/**
+ * Serialized ModelProto acting like the addon's act(): input x [n, F]; outputs tokens [n, D, 1]
+ * int64 and their untempered log-likelihood lp [n]. 'greedy' takes each row's argmax; 'sample'
+ * draws with onnxruntime's Multinomial (temperature 1).
+ */
+export function mlpActGraph(m: MlpWeights, mode: 'greedy' | 'sample'): Uint8Array {
+  const { actionDims: D, bins: B } = m;
+  const g = new OnnxGraphBuilder(`grape_mlp_act_${mode}`);
+  const ls = logSoftmaxRows(g, m);
+  const tokens =
+    mode === 'greedy'
+      ? g.op('ArgMax', [ls], { axis: int(2), keepdims: int(1) }, 'tokens')
+      : g.op(
+          'Reshape',
+          [
+            g.op('Multinomial', [g.op('Reshape', [ls, g.int64s('flat_rows', [-1, B])])], {
+              sample_size: int(1),
+              dtype: int(7),
+            }),
+            g.int64s('token_shape', [-1, D, 1]),
+          ],
+          {},
+          'tokens',
+        );
+  g.output('tokens', 'int64', ['n', D, 1]);
+  gatherSum(g, ls, tokens, 'lp');
+  return g.build();
 }

@@ -1,9 +1,18 @@
 // npm run bench -- <workload>: runs one benchmark of ../shared/bench/WORKLOADS.md (JSON lines on stdout).
+import { actLatency } from './act-latency.js';
+import { record } from './record.js';
+import { replay } from './replay.js';
 import { scoreCpu } from './score-cpu.js';
+import { simBench, simExpertBench } from './sim.js';
 import { tpoHead } from './tpo-head.js';
 
 const WORKLOADS: Record<string, () => Promise<void>> = {
+  'act-latency': actLatency,
   'score-cpu': scoreCpu,
+  record,
+  replay,
+  sim: simBench,
+  'sim-expert': simExpertBench,
   'tpo-head': tpoHead,
 };
 

@@ -42,7 +42,7 @@ describe('grape CLI', () => {
     const r = runCli(['demo']);
     assert.equal(r.status, 2);
     assert.match(r.stdout, /\[built\] native action head/);
-    assert.match(r.stdout, /\[missing\] embedded MuJoCo simulator/);
+    assert.match(r.stdout, /\[missing\] head training/);
     assert.match(r.stdout, /The loop cannot run yet/);
   });
 

@@ -56,6 +56,12 @@ it('msg/ and srv/ parse with rosidl_adapter', () => {
       'features',
     ],
   );
+  const event = parsed[join(root, 'msg', 'EpisodeEvent.msg')]!;
+  assert.deepEqual(
+    event.fields!.map(([type, name]) => `${type} ${name}`),
+    ['std_msgs/Header header', 'string episode_id', 'string kind', 'string detail'],
+  );
+  assert.equal(event.constants!.length, 8);
 });
 
 it('package.xml is format 3 and declares the interface package', () => {

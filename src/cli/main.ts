@@ -4,7 +4,15 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 
 import { defaultDataDir } from './data-dir.js';
+import { bagCommand } from './commands/bag.js';
+import { costsCommand } from './commands/costs.js';
 import { demoCommand } from './commands/demo.js';
+import { modelCommand } from './commands/model.js';
+import { pairsCommand } from './commands/pairs.js';
+import { recoverCommand } from './commands/recover.js';
+import { replayCommand } from './commands/replay.js';
+import { scoreCommand } from './commands/score.js';
+import { simCommand } from './commands/sim.js';
 import { doctorCommand } from './commands/doctor.js';
 
 await yargs(hideBin(process.argv))
@@ -16,6 +24,14 @@ await yargs(hideBin(process.argv))
   })
   .command(doctorCommand)
   .command(demoCommand)
+  .command(modelCommand)
+  .command(bagCommand)
+  .command(recoverCommand)
+  .command(replayCommand)
+  .command(simCommand)
+  .command(scoreCommand)
+  .command(pairsCommand)
+  .command(costsCommand)
   .demandCommand(1, 'name a command (grape --help lists them)')
   .strict()
   .help()

@@ -15,11 +15,11 @@ interface Stage {
 // The loop's stages in order (DESIGN.md "Data flows one way").
 const STAGES: Stage[] = [
   { name: 'native action head (logits, act, per-step log-likelihood)', built: true, issue: 2 },
-  { name: 'policy runtime and default model', built: false, issue: 3 },
-  { name: 'episode recorder and index', built: false, issue: 4 },
-  { name: 'embedded MuJoCo simulator, tasks and expert', built: false, issue: 5 },
+  { name: 'policy runtime and default model', built: true, issue: 3 },
+  { name: 'episode recorder and index', built: true, issue: 4 },
+  { name: 'embedded MuJoCo simulator, tasks and expert', built: true, issue: 5 },
   { name: 'head training (SFT, TPO)', built: false, issue: 7 },
-  { name: 'GCPG scoring and pairing', built: false, issue: 8 },
+  { name: 'GCPG scoring and pairing', built: true, issue: 8 },
   { name: 'iteration loop, evaluation and report', built: false, issue: 9 },
 ];
 

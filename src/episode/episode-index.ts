@@ -1,0 +1,397 @@
+// The episode index: one SQLite database per data dir (<data-dir>/index.db, WAL mode, so readers
+// such as `grape recover` or a scorer never block the recorder). Sessions, episodes, scores,
+// preference pairs and policy checkpoints; the schema is versioned (PRAGMA user_version) and
+// migrated forward on open.
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+import Database from 'better-sqlite3';
+
+import { episodeBagDir, newEpisodeId, newSessionId, resolveInDataDir } from './episode-ids.js';
+import { MIGRATIONS } from './index-migrations.js';
+
+export const INDEX_FILE = 'index.db';
+
+export type Outcome = 'success' | 'failure' | 'aborted';
+export type EpisodeStatus = 'recording' | 'complete' | 'incomplete' | 'damaged';
+export type EpisodeSource = 'recorded' | 'replay';
+
+export interface Session {
+  id: string;
+  startedAt: string;
+  endedAt?: string;
+  operator?: string;
+  notes?: string;
+}
+
+export interface Episode {
+  id: string;
+  sessionId?: string;
+  taskId: string;
+  instruction: string;
+  seed?: number;
+  policyCheckpointId: string;
+  operator?: string;
+  status: EpisodeStatus;
+  /** status === 'complete' */
+  complete: boolean;
+  outcome?: Outcome;
+  collisions: number;
+  stepCount: number;
+  /** bag directory, relative to the data dir */
+  bagPath: string;
+  source: EpisodeSource;
+  /** the recorded bag an episode was replayed from */
+  sourceBag?: string;
+  startedAt: string;
+  endedAt?: string;
+  writerPid?: number;
+  writerHost?: string;
+  notes?: string;
+  error?: string;
+}
+
+export interface NewEpisode {
+  taskId: string;
+  instruction: string;
+  policyCheckpointId: string;
+  seed?: number;
+  operator?: string;
+  sessionId?: string;
+  source?: EpisodeSource;
+  sourceBag?: string;
+}
+
+export interface Score {
+  id: number;
+  episodeId: string;
+  total: number;
+  terms: Record<string, number>;
+  /** the weights, α, τ and penalties the score was computed with */
+  config: unknown;
+  costSpecVersion?: string;
+  createdAt: string;
+}
+
+export interface Pair {
+  id: number;
+  taskId: string;
+  chosenEpisodeId: string;
+  rejectedEpisodeId: string;
+  chosenScore?: number;
+  rejectedScore?: number;
+  iteration?: number;
+  createdAt: string;
+}
+
+export interface Checkpoint {
+  id: string;
+  parentId?: string;
+  objective?: string;
+  /** relative to the data dir */
+  path?: string;
+  createdAt: string;
+  metadata: Record<string, unknown>;
+}
+
+type Row = Record<string, unknown>;
+
+/** SQL NULL → absent property, so rows read as the optional fields of the interfaces above. */
+function compact(row: Row): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(row)) if (v !== null) out[k] = v;
+  return out;
+}
+
+const EPISODE_COLUMNS = `id, session_id AS sessionId, task_id AS taskId, instruction, seed,
+  policy_checkpoint_id AS policyCheckpointId, operator, status, complete, outcome, collisions,
+  step_count AS stepCount, bag_path AS bagPath, source, source_bag AS sourceBag,
+  started_at AS startedAt, ended_at AS endedAt, writer_pid AS writerPid, writer_host AS writerHost,
+  notes, error`;
+
+function toEpisode(row: Row): Episode {
+  const e = compact(row) as Omit<Episode, 'complete'> & { complete: number };
+  return { ...e, complete: e.complete === 1 };
+}
+
+/** Brings a database to the newest schema; refuses one written by a newer grape. */
+export function migrate(db: Database.Database, migrations: readonly string[] = MIGRATIONS): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(
+      `the episode index ${db.name} has schema version ${current}, newer than this grape knows (${migrations.length}): update grape`,
+    );
+  }
+  for (let version = current; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+  return migrations.length;
+}
+
+const now = () => new Date().toISOString();
+
+export class EpisodeIndex {
+  private constructor(
+    readonly dataDir: string,
+    private readonly db: Database.Database,
+  ) {}
+
+  /** Opens (creating if needed) the index of a data dir. */
+  static open(dataDir: string): EpisodeIndex {
+    mkdirSync(dataDir, { recursive: true });
+    const db = new Database(join(dataDir, INDEX_FILE));
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new EpisodeIndex(dataDir, db);
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // Sessions
+
+  startSession(fields: { operator?: string; notes?: string } = {}): Session {
+    const id = newSessionId();
+    this.db
+      .prepare('INSERT INTO sessions (id, started_at, operator, notes) VALUES (?, ?, ?, ?)')
+      .run(id, now(), fields.operator ?? null, fields.notes ?? null);
+    return this.session(id)!;
+  }
+
+  endSession(id: string): Session {
+    const r = this.db
+      .prepare('UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL')
+      .run(now(), id);
+    if (r.changes === 0 && !this.session(id)) throw new Error(`no session ${id}`);
+    return this.session(id)!;
+  }
+
+  session(id: string): Session | undefined {
+    const row = this.db
+      .prepare<[string], Row>(
+        'SELECT id, started_at AS startedAt, ended_at AS endedAt, operator, notes FROM sessions WHERE id = ?',
+      )
+      .get(id);
+    return row ? (compact(row) as unknown as Session) : undefined;
+  }
+
+  // Episodes
+
+  /** A new episode in state 'recording', owned by this process, with a generated id and bag path. */
+  createEpisode(fields: NewEpisode, startedAt = new Date()): Episode {
+    const id = newEpisodeId(startedAt);
+    this.db
+      .prepare(
+        `INSERT INTO episodes (id, session_id, task_id, instruction, seed, policy_checkpoint_id, operator,
+           status, bag_path, source, source_bag, started_at, writer_pid, writer_host)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'recording', ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        fields.sessionId ?? null,
+        fields.taskId,
+        fields.instruction,
+        fields.seed ?? null,
+        fields.policyCheckpointId,
+        fields.operator ?? null,
+        episodeBagDir(id),
+        fields.source ?? 'recorded',
+        fields.sourceBag ?? null,
+        startedAt.toISOString(),
+        process.pid,
+        hostname(),
+      );
+    return this.episode(id)!;
+  }
+
+  /** Records how an episode ended; the writer's claim on it is released. */
+  finishEpisode(
+    id: string,
+    fields: {
+      status: Exclude<EpisodeStatus, 'recording'>;
+      stepCount: number;
+      outcome?: Outcome;
+      collisions?: number;
+      notes?: string;
+      error?: string;
+    },
+  ): Episode {
+    const r = this.db
+      .prepare(
+        `UPDATE episodes SET status = ?, step_count = ?, outcome = COALESCE(?, outcome),
+           collisions = COALESCE(?, collisions), notes = COALESCE(?, notes), error = ?,
+           ended_at = COALESCE(ended_at, ?), writer_pid = NULL, writer_host = NULL
+         WHERE id = ?`,
+      )
+      .run(
+        fields.status,
+        fields.stepCount,
+        fields.outcome ?? null,
+        fields.collisions ?? null,
+        fields.notes ?? null,
+        fields.error ?? null,
+        now(),
+        id,
+      );
+    if (r.changes === 0) throw new Error(`no episode ${id}`);
+    return this.episode(id)!;
+  }
+
+  episode(id: string): Episode | undefined {
+    const row = this.db
+      .prepare<[string], Row>(`SELECT ${EPISODE_COLUMNS} FROM episodes WHERE id = ?`)
+      .get(id);
+    return row ? toEpisode(row) : undefined;
+  }
+
+  episodes(filter: { taskId?: string; sessionId?: string; status?: EpisodeStatus[] } = {}): Episode[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.taskId !== undefined) {
+      where.push('task_id = ?');
+      params.push(filter.taskId);
+    }
+    if (filter.sessionId !== undefined) {
+      where.push('session_id = ?');
+      params.push(filter.sessionId);
+    }
+    if (filter.status) {
+      where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
+      params.push(...filter.status);
+    }
+    const sql = `SELECT ${EPISODE_COLUMNS} FROM episodes ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at, id`;
+    return this.db
+      .prepare<unknown[], Row>(sql)
+      .all(...params)
+      .map(toEpisode);
+  }
+
+  /** The absolute bag directory of an episode (the stored path, checked to stay in the data dir). */
+  bagDir(episode: Pick<Episode, 'bagPath'>): string {
+    return resolveInDataDir(this.dataDir, episode.bagPath);
+  }
+
+  // Scores
+
+  addScore(
+    episodeId: string,
+    fields: { total: number; terms: Record<string, number>; config: unknown; costSpecVersion?: string },
+  ): Score {
+    const r = this.db
+      .prepare(
+        'INSERT INTO scores (episode_id, total, terms, config, cost_spec_version, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        episodeId,
+        fields.total,
+        JSON.stringify(fields.terms),
+        JSON.stringify(fields.config),
+        fields.costSpecVersion ?? null,
+        now(),
+      );
+    return this.scores(episodeId).find((s) => s.id === Number(r.lastInsertRowid))!;
+  }
+
+  /** Every score of an episode, oldest first. */
+  scores(episodeId: string): Score[] {
+    return this.db
+      .prepare<[string], Row>(
+        `SELECT id, episode_id AS episodeId, total, terms, config, cost_spec_version AS costSpecVersion,
+           created_at AS createdAt FROM scores WHERE episode_id = ? ORDER BY id`,
+      )
+      .all(episodeId)
+      .map((row) => {
+        const s = compact(row) as unknown as Score & { terms: string; config: string };
+        return {
+          ...s,
+          terms: JSON.parse(s.terms) as Record<string, number>,
+          config: JSON.parse(s.config) as unknown,
+        };
+      });
+  }
+
+  // Pairs
+
+  addPair(fields: Omit<Pair, 'id' | 'createdAt'>): Pair {
+    const r = this.db
+      .prepare(
+        `INSERT INTO pairs (task_id, chosen_episode_id, rejected_episode_id, chosen_score, rejected_score,
+           iteration, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        fields.taskId,
+        fields.chosenEpisodeId,
+        fields.rejectedEpisodeId,
+        fields.chosenScore ?? null,
+        fields.rejectedScore ?? null,
+        fields.iteration ?? null,
+        now(),
+      );
+    return this.pairs({}).find((p) => p.id === Number(r.lastInsertRowid))!;
+  }
+
+  pairs(filter: { taskId?: string; iteration?: number }): Pair[] {
+    return this.db
+      .prepare<[string | null, string | null, number | null, number | null], Row>(
+        `SELECT id, task_id AS taskId, chosen_episode_id AS chosenEpisodeId, rejected_episode_id AS rejectedEpisodeId,
+           chosen_score AS chosenScore, rejected_score AS rejectedScore, iteration, created_at AS createdAt
+         FROM pairs WHERE (? IS NULL OR task_id = ?) AND (? IS NULL OR iteration = ?) ORDER BY id`,
+      )
+      .all(filter.taskId ?? null, filter.taskId ?? null, filter.iteration ?? null, filter.iteration ?? null)
+      .map((row) => compact(row) as unknown as Pair);
+  }
+
+  // Checkpoints
+
+  addCheckpoint(
+    fields: Omit<Checkpoint, 'createdAt' | 'metadata'> & { metadata?: Record<string, unknown> },
+  ): Checkpoint {
+    if (fields.path !== undefined) resolveInDataDir(this.dataDir, fields.path);
+    this.db
+      .prepare(
+        'INSERT INTO checkpoints (id, parent_id, objective, path, created_at, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        fields.id,
+        fields.parentId ?? null,
+        fields.objective ?? null,
+        fields.path ?? null,
+        now(),
+        JSON.stringify(fields.metadata ?? {}),
+      );
+    return this.checkpoint(fields.id)!;
+  }
+
+  checkpoint(id: string): Checkpoint | undefined {
+    return this.checkpoints().find((c) => c.id === id);
+  }
+
+  checkpoints(): Checkpoint[] {
+    return this.db
+      .prepare<[], Row>(
+        `SELECT id, parent_id AS parentId, objective, path, created_at AS createdAt, metadata
+         FROM checkpoints ORDER BY created_at, id`,
+      )
+      .all()
+      .map((row) => {
+        const c = compact(row) as unknown as Checkpoint & { metadata: string };
+        return { ...c, metadata: JSON.parse(c.metadata) as Record<string, unknown> };
+      });
+  }
+}
