@@ -11,6 +11,7 @@ import { modelCommand } from './commands/model.js';
 import { pairsCommand } from './commands/pairs.js';
 import { recoverCommand } from './commands/recover.js';
 import { replayCommand } from './commands/replay.js';
+import { runCommand } from './commands/run.js';
 import { scoreCommand } from './commands/score.js';
 import { simCommand } from './commands/sim.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -29,6 +30,7 @@ await yargs(hideBin(process.argv))
   .command(recoverCommand)
   .command(replayCommand)
   .command(simCommand)
+  .command(runCommand)
   .command(scoreCommand)
   .command(pairsCommand)
   .command(costsCommand)

@@ -57,6 +57,8 @@ interface Latest<T> {
   message: T;
   at: bigint;
   used: boolean;
+  /** the CDR bytes as received, when the transport has them */
+  raw?: Uint8Array;
 }
 
 interface ActiveEpisode {
@@ -100,21 +102,23 @@ export class PolicyNode {
     return this.episode?.id;
   }
 
-  onImage(message: Image | CompressedImage, receivedAt: bigint): void {
+  // `raw`: the message's CDR bytes as received (a raw subscription), recorded instead of `message`
+  // so the bag holds exactly what the publisher sent.
+  onImage(message: Image | CompressedImage, receivedAt: bigint, raw?: Uint8Array): void {
     if (this.episode && this.image && !this.image.used) this.episode.droppedFrames++;
-    this.image = { message, at: receivedAt, used: false };
-    if (this.episode) this.sink.record(this.config.topics.camera, message, receivedAt);
+    this.image = { message, at: receivedAt, used: false, raw };
+    if (this.episode) this.sink.record(this.config.topics.camera, raw ?? message, receivedAt);
   }
 
-  onJointState(message: JointState, receivedAt: bigint): void {
-    this.joints = { message, at: receivedAt, used: false };
-    if (this.episode) this.sink.record(this.config.topics.joints, message, receivedAt);
+  onJointState(message: JointState, receivedAt: bigint, raw?: Uint8Array): void {
+    this.joints = { message, at: receivedAt, used: false, raw };
+    if (this.episode) this.sink.record(this.config.topics.joints, raw ?? message, receivedAt);
   }
 
-  onEePose(message: PoseStamped, receivedAt: bigint): void {
-    this.eePose = { message, at: receivedAt, used: false };
+  onEePose(message: PoseStamped, receivedAt: bigint, raw?: Uint8Array): void {
+    this.eePose = { message, at: receivedAt, used: false, raw };
     if (this.episode && this.config.topics.eePose)
-      this.sink.record(this.config.topics.eePose, message, receivedAt);
+      this.sink.record(this.config.topics.eePose, raw ?? message, receivedAt);
   }
 
   async startEpisode(request: StartEpisodeRequest, at: bigint): Promise<Episode> {
@@ -136,6 +140,12 @@ export class PolicyNode {
     this.gripper = 0;
     this.lastClamped = [];
     this.now = at;
+    // The inputs the first step will use belong in the episode too.
+    const { camera, joints, eePose } = this.config.topics;
+    if (this.image) this.sink.record(camera, this.image.raw ?? this.image.message, this.image.at);
+    if (this.joints) this.sink.record(joints, this.joints.raw ?? this.joints.message, this.joints.at);
+    if (this.eePose && eePose)
+      this.sink.record(eePose, this.eePose.raw ?? this.eePose.message, this.eePose.at);
     this.publishStatus('running', `episode ${episode.id} started`);
     return episode;
   }

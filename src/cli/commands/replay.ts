@@ -1,11 +1,10 @@
 // grape replay <bag>: a recorded rosbag → episodes in the index, with features and per-step
 // log-likelihoods recomputed by a policy (default: the model grape model init writes).
-import { join } from 'node:path';
 
-import { SingleBar } from 'cli-progress';
 import type { CommandModule } from 'yargs';
 
 import { loadPolicy } from '../../app/load-policy.js';
+import { defaultModelDir } from '../../app/model-location.js';
 import { BagFormatError } from '../../bag/bag-errors.js';
 import { BagReader } from '../../bag/bag-reader.js';
 import { replayBag, type ReplayReport } from '../../bag/bag-replay.js';
@@ -16,6 +15,7 @@ import { DEFAULT_MODEL_NAME } from '../../policy/default-model/default-model.js'
 import { ModelPackageError } from '../../policy/model-package-error.js';
 import { PolicyInputError } from '../../policy/policy-input-error.js';
 import { printJson, printTable } from '../output.js';
+import { progressBar } from '../progress.js';
 import type { GlobalArgs } from '../global-args.js';
 
 interface Args extends GlobalArgs {
@@ -142,12 +142,9 @@ export const replayCommand: CommandModule<GlobalArgs, Args> = {
       fail(error);
       return;
     }
-    const bar = new SingleBar({
-      format: 'replay [{bar}] {percentage}% {value}/{total} messages',
-      stream: process.stderr,
-    });
+    const bar = progressBar('replay [{bar}] {percentage}% {value}/{total} messages');
     try {
-      const model = args.model ?? join(args['data-dir'], 'models', DEFAULT_MODEL_NAME);
+      const model = args.model ?? defaultModelDir(args['data-dir']);
       const loaded = await loadPolicy(model, {
         device: args.device,
         ...(args.adapter === undefined ? {} : { adapter: args.adapter }),

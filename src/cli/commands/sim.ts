@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 
 import type { GlobalArgs } from '../global-args.js';
+import { simDemosCommand } from './sim-demos.js';
 import { simTasksCommand } from './sim-tasks.js';
 import { simViewCommand } from './sim-view.js';
 
@@ -11,6 +12,7 @@ export const simCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   builder: (y) =>
     y
       .command(simTasksCommand)
+      .command(simDemosCommand)
       .command(simViewCommand)
       .demandCommand(1, 'name a sim subcommand (grape sim --help)'),
   handler: () => undefined,

@@ -1,0 +1,94 @@
+// Options shared by the commands that run simulator episodes (run --sim, sim demos).
+import type { Argv } from 'yargs';
+
+import type { SimEpisodeResult } from '../../app/sim-runner.js';
+import type { TaskSummary } from '../../app/sim-episodes.js';
+import { SPLITS } from '../../sim/splits.js';
+import { TASKS } from '../../sim/task-registry.js';
+import { printTable } from '../output.js';
+
+export interface SimEpisodeArgs {
+  task: string[] | undefined;
+  episodes: number;
+  split: string;
+  'seed-start': number;
+  policy: string | undefined;
+  adapter: string | undefined;
+  device: string;
+  json: boolean;
+}
+
+export function simEpisodeOptions<T>(y: Argv<T>, defaultSeedStart: number) {
+  return y
+    .option('task', {
+      type: 'string',
+      array: true,
+      choices: TASKS.map((t) => t.id),
+      describe: 'task id (repeatable; default: every task)',
+    })
+    .option('episodes', { type: 'number', default: 1, describe: 'episodes per task' })
+    .option('split', {
+      type: 'string',
+      default: 'in-domain',
+      choices: SPLITS,
+      describe: 'generalization split',
+    })
+    .option('seed-start', {
+      type: 'number',
+      default: defaultSeedStart,
+      describe: 'first initial-state seed (0–49: evaluation seeds; training seeds from 1000)',
+    })
+    .option('policy', {
+      type: 'string',
+      describe: 'model package directory (default: <data-dir>/models/grape-default, built if missing)',
+    })
+    .option('adapter', { type: 'string', describe: 'adapter (checkpoint) id under the package adapters/' })
+    .option('device', {
+      type: 'string',
+      default: 'auto',
+      describe: "head device: 'auto', 'cpu', 'cuda', 'cuda:N'",
+    })
+    .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+    .check((a) => {
+      if (!Number.isInteger(a.episodes) || a.episodes < 1)
+        throw new Error('--episodes must be a positive integer');
+      if (!Number.isInteger(a['seed-start']) || a['seed-start'] < 0)
+        throw new Error('--seed-start must be a non-negative integer');
+      return true;
+    });
+}
+
+export function taskIdsOf(args: SimEpisodeArgs): string[] {
+  return args.task?.length ? [...new Set(args.task)] : TASKS.map((t) => t.id);
+}
+
+export function printEpisodes(results: readonly SimEpisodeResult[]): void {
+  printTable(
+    ['episode', 'task', 'split', 'seed', 'success', 'steps', 'collisions', 'path m'],
+    results.map((r) => [
+      r.episodeId,
+      r.taskId,
+      r.split,
+      String(r.seed),
+      r.success ? 'yes' : 'no',
+      String(r.steps),
+      String(r.collisions),
+      r.pathLength.toFixed(2),
+    ]),
+  );
+}
+
+export function printTaskSummary(summary: readonly TaskSummary[]): void {
+  printTable(
+    ['task', 'split', 'episodes', 'success', 'rate', 'mean steps', 'mean collisions'],
+    summary.map((s) => [
+      s.taskId,
+      s.split,
+      String(s.episodes),
+      String(s.successes),
+      `${(100 * s.rate).toFixed(0)}%`,
+      s.meanSteps.toFixed(1),
+      s.meanCollisions.toFixed(2),
+    ]),
+  );
+}
