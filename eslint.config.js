@@ -44,6 +44,8 @@ export default tseslint.config(
       'src/episode/**',
       'src/bag/**',
       'src/sim/**',
+      'src/eval/**',
+      'src/report/**',
     ],
     ignores: ['src/policy/onnx/**'],
     rules: {

@@ -71,7 +71,7 @@ describe('EpisodeIndex', () => {
       .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
       .all()
       .map((r) => r.name);
-    assert.deepEqual(tables, ['checkpoints', 'episodes', 'pairs', 'scores', 'sessions']);
+    assert.deepEqual(tables, ['checkpoints', 'episodes', 'pairs', 'promotions', 'scores', 'sessions']);
     db.close();
   });
 

@@ -139,8 +139,8 @@ describe('policy node core', () => {
     await n.startEpisode({ instruction: 'lift the red cube', taskId: 'lift' }, 0n);
     assert.equal((await n.tick(100n * MS)).kind, 'step');
     const first = await n.tick(700n * MS); // camera and joints are 0.7 s old
-    assert.equal(first.kind, 'hold');
-    if (first.kind === 'hold') assert.match(first.reason, /stale input: camera, joints/);
+    assert.ok(first.kind === 'hold');
+    assert.match(first.reason, /stale input: camera, joints/);
     assert.deepEqual(n.status().staleInputs, ['camera', 'joints']);
     assert.equal((await n.tick(800n * MS)).kind, 'hold');
     feed(n, 900n * MS);
@@ -201,11 +201,9 @@ describe('policy node core', () => {
     feed(n, 0n);
     await n.startEpisode({ instruction: 'lift the red cube', taskId: 'lift' }, 0n);
     const r = await n.tick(0n);
-    assert.equal(r.kind, 'step');
-    if (r.kind === 'step') {
-      assert.ok(r.flags & StepFlag.CLAMPED);
-      assert.ok(r.clamped.length > 0);
-    }
+    assert.ok(r.kind === 'step');
+    assert.ok(r.flags & StepFlag.CLAMPED);
+    assert.ok(r.clamped.length > 0);
     const sent = transport.actions[0]!.action;
     assert.ok(Array.from(sent.subarray(0, 6)).every((v) => Math.abs(v) <= 1e-4 + 1e-12));
     assert.match(transport.statuses.at(-1)!.message, /^clamped: /);
@@ -218,8 +216,8 @@ describe('policy node core', () => {
     await n.startEpisode({ instruction: 'lift the red cube', taskId: 'lift' }, 0n);
     n.intervene([0.01, 0, -0.01, 0, 0, 0, 1], 0n);
     const r = await n.tick(0n);
-    assert.equal(r.kind, 'step');
-    if (r.kind === 'step') assert.equal(r.flags, StepFlag.INTERVENTION);
+    assert.ok(r.kind === 'step');
+    assert.equal(r.flags, StepFlag.INTERVENTION);
     assert.ok(Math.abs(transport.actions[0]!.action[0]! - 0.01) < 1e-3);
     assert.equal(transport.actions[0]!.action[6], 1);
     n.intervene(null, 100n * MS);
@@ -253,8 +251,8 @@ describe('policy node core', () => {
     feed(n, 0n, { ...image, encoding: 'bayer_rggb8' });
     await n.startEpisode({ instruction: 'lift the red cube', taskId: 'lift' }, 0n);
     const r = await n.tick(0n);
-    assert.equal(r.kind, 'hold');
-    if (r.kind === 'hold') assert.match(r.reason, /policy input error: .*bayer_rggb8/);
+    assert.ok(r.kind === 'hold');
+    assert.match(r.reason, /policy input error: .*bayer_rggb8/);
     feed(n, 100n * MS);
     assert.equal((await n.tick(100n * MS)).kind, 'step');
     const episode = await n.endEpisode('failure', undefined, 200n * MS);
@@ -281,7 +279,31 @@ describe('policy node core', () => {
     assert.equal(steps[1]!.flags, 0);
     assert.equal(steps[1]!.policy_id, 'expert:test');
     assert.ok(Math.abs(steps[1]!.action[2]! + 0.02) < 1e-3);
-    assert.throws(() => n.demonstrate([0, 0, 0, 0, 0, 0, 0]), /needs a demonstration episode/);
+    assert.throws(() => {
+      n.demonstrate([0, 0, 0, 0, 0, 0, 0]);
+    }, /needs a demonstration episode/);
+  });
+
+  it('publishes nothing for a step whose episode ended while it was computing', async () => {
+    const { node: n, transport } = node();
+    feed(n, 0n);
+    await n.startEpisode({ instruction: 'lift the red cube', taskId: 'lift' }, 0n);
+    const pending = n.tick(0n);
+    await n.endEpisode('aborted', 'operator stop', 1n);
+    assert.equal((await pending).kind, 'idle');
+    assert.equal(transport.actions.length, 0);
+  });
+
+  it('keeps non-ASCII text in recorded events intact', async () => {
+    const { node: n } = node();
+    feed(n, 0n);
+    await n.startEpisode({ instruction: 'soulève le cube rouge → haut', taskId: 'lift' }, 0n);
+    const episode = await n.endEpisode('aborted', 'arrêt: opérateur ✋', 10n * MS);
+    const { events } = await recorded(episode.bagPath);
+    const detail = JSON.parse(events.find((e) => e.kind === 'abort')!.detail) as { notes: string };
+    assert.equal(detail.notes, 'arrêt: opérateur ✋');
+    const start = JSON.parse(events.find((e) => e.kind === 'start')!.detail) as { instruction: string };
+    assert.equal(start.instruction, 'soulève le cube rouge → haut');
   });
 
   it('refuses bad configuration', () => {

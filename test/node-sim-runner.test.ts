@@ -61,9 +61,10 @@ describe('simulator runner', () => {
     const index = EpisodeIndex.open(dataDir);
     const row = index.episode(r.episodeId);
     index.close();
-    assert.equal(row?.outcome, 'success');
-    assert.equal(row?.policyCheckpointId, 'expert:scripted');
-    assert.equal(row?.stepCount, r.steps);
+    assert.ok(row);
+    assert.equal(row.outcome, 'success');
+    assert.equal(row.policyCheckpointId, 'expert:scripted');
+    assert.equal(row.stepCount, r.steps);
   });
 
   it('runs the policy to the horizon and records a failure it could not avoid', async () => {

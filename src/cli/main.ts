@@ -7,13 +7,17 @@ import { defaultDataDir } from './data-dir.js';
 import { bagCommand } from './commands/bag.js';
 import { costsCommand } from './commands/costs.js';
 import { demoCommand } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
 import { modelCommand } from './commands/model.js';
 import { pairsCommand } from './commands/pairs.js';
+import { policyCommand } from './commands/policy.js';
 import { recoverCommand } from './commands/recover.js';
 import { replayCommand } from './commands/replay.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { scoreCommand } from './commands/score.js';
 import { simCommand } from './commands/sim.js';
+import { trainCommand } from './commands/train.js';
 import { doctorCommand } from './commands/doctor.js';
 
 await yargs(hideBin(process.argv))
@@ -34,6 +38,10 @@ await yargs(hideBin(process.argv))
   .command(scoreCommand)
   .command(pairsCommand)
   .command(costsCommand)
+  .command(trainCommand)
+  .command(policyCommand)
+  .command(evalCommand)
+  .command(reportCommand)
   .demandCommand(1, 'name a command (grape --help lists them)')
   .strict()
   .help()

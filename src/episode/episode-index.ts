@@ -91,8 +91,23 @@ export interface Checkpoint {
   objective?: string;
   /** relative to the data dir */
   path?: string;
+  /** the model package's name@version, its directory (absolute) and the adapter id (none: its own head) */
+  model?: string;
+  modelDir?: string;
+  adapterId?: string;
   createdAt: string;
   metadata: Record<string, unknown>;
+}
+
+/** A checkpoint made the one a model's policy node loads; `previousId` is the promotion it replaced. */
+export interface Promotion {
+  id: number;
+  model: string;
+  checkpointId: string;
+  previousId?: number;
+  action: 'promote' | 'rollback';
+  note?: string;
+  createdAt: string;
 }
 
 type Row = Record<string, unknown>;
@@ -365,13 +380,17 @@ export class EpisodeIndex {
     if (fields.path !== undefined) resolveInDataDir(this.dataDir, fields.path);
     this.db
       .prepare(
-        'INSERT INTO checkpoints (id, parent_id, objective, path, created_at, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+        `INSERT INTO checkpoints (id, parent_id, objective, path, model, model_dir, adapter_id, created_at, metadata)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         fields.id,
         fields.parentId ?? null,
         fields.objective ?? null,
         fields.path ?? null,
+        fields.model ?? null,
+        fields.modelDir ?? null,
+        fields.adapterId ?? null,
         now(),
         JSON.stringify(fields.metadata ?? {}),
       );
@@ -382,16 +401,52 @@ export class EpisodeIndex {
     return this.checkpoints().find((c) => c.id === id);
   }
 
-  checkpoints(): Checkpoint[] {
+  /** Registered checkpoints, oldest first (of one model: name@version). */
+  checkpoints(filter: { model?: string } = {}): Checkpoint[] {
     return this.db
-      .prepare<[], Row>(
-        `SELECT id, parent_id AS parentId, objective, path, created_at AS createdAt, metadata
-         FROM checkpoints ORDER BY created_at, id`,
+      .prepare<[string | null, string | null], Row>(
+        `SELECT id, parent_id AS parentId, objective, path, model, model_dir AS modelDir, adapter_id AS adapterId,
+           created_at AS createdAt, metadata
+         FROM checkpoints WHERE (? IS NULL OR model = ?) ORDER BY created_at, id`,
       )
-      .all()
+      .all(filter.model ?? null, filter.model ?? null)
       .map((row) => {
         const c = compact(row) as unknown as Checkpoint & { metadata: string };
         return { ...c, metadata: JSON.parse(c.metadata) as Record<string, unknown> };
       });
+  }
+
+  // Promotions
+
+  addPromotion(fields: Omit<Promotion, 'id' | 'createdAt'>): Promotion {
+    const r = this.db
+      .prepare(
+        'INSERT INTO promotions (model, checkpoint_id, previous_id, action, note, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        fields.model,
+        fields.checkpointId,
+        fields.previousId ?? null,
+        fields.action,
+        fields.note ?? null,
+        now(),
+      );
+    return this.promotion(Number(r.lastInsertRowid))!;
+  }
+
+  promotion(id: number): Promotion | undefined {
+    return this.promotions({ id })[0];
+  }
+
+  /** Promotions, newest first (of one model: name@version). */
+  promotions(filter: { model?: string; id?: number } = {}): Promotion[] {
+    return this.db
+      .prepare<[string | null, string | null, number | null, number | null], Row>(
+        `SELECT id, model, checkpoint_id AS checkpointId, previous_id AS previousId, action, note,
+           created_at AS createdAt
+         FROM promotions WHERE (? IS NULL OR model = ?) AND (? IS NULL OR id = ?) ORDER BY id DESC`,
+      )
+      .all(filter.model ?? null, filter.model ?? null, filter.id ?? null, filter.id ?? null)
+      .map((row) => compact(row) as unknown as Promotion);
   }
 }

@@ -22,6 +22,7 @@ import { episodeMcapName } from './episode-ids.js';
 import { EpisodeIndex, type Episode, type NewEpisode, type Outcome } from './episode-index.js';
 import { recoverEpisodes, type RecoveryReport } from './episode-recovery.js';
 import { downscaleImage } from './image-downscale.js';
+import { asciiJson } from './ascii-json.js';
 import { writeMcapBagMetadata } from './mcap-bag-metadata.js';
 import { McapBagWriter } from './mcap-bag-writer.js';
 import type { ChunkCompression } from './mcap-chunk.js';
@@ -362,7 +363,7 @@ export class EpisodeRecorder {
       header: { stamp: timeFromNanoseconds(at), frame_id: '' },
       episode_id: a.episode.id,
       kind,
-      detail: JSON.stringify(detail),
+      detail: asciiJson(detail),
     };
     const recorded = this.record(EVENT_TOPIC, message, at);
     if (recorded && kind === 'collision') a.collisions++;

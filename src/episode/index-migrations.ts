@@ -68,4 +68,21 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX pairs_task ON pairs (task_id, iteration);
   `,
+  // 1 → 2: the checkpoint registry: which model package and adapter file a checkpoint is, and the
+  // promotions (what a model's node loads), each remembering the one it replaced (rollback).
+  `
+  ALTER TABLE checkpoints ADD COLUMN model TEXT;
+  ALTER TABLE checkpoints ADD COLUMN model_dir TEXT;
+  ALTER TABLE checkpoints ADD COLUMN adapter_id TEXT;
+  CREATE TABLE promotions (
+    id INTEGER PRIMARY KEY,
+    model TEXT NOT NULL,
+    checkpoint_id TEXT NOT NULL REFERENCES checkpoints(id),
+    previous_id INTEGER REFERENCES promotions(id),
+    action TEXT NOT NULL CHECK (action IN ('promote', 'rollback')),
+    note TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX promotions_model ON promotions (model, id);
+  `,
 ];

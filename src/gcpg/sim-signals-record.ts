@@ -5,6 +5,7 @@
 import { Ajv } from 'ajv';
 
 import { fieldPath } from '../policy/model-manifest.js';
+import { asciiJson } from '../episode/ascii-json.js';
 import type { StepSignals } from '../sim/step-signals.js';
 import type { TaskRoles } from '../sim/task-spec.js';
 
@@ -97,7 +98,7 @@ const validateRecord = new Ajv({
 /** The message data for one step. */
 export function encodeSimSignals(signals: StepSignals, roles: TaskRoles): string {
   const record: SimSignalsRecord = { format: SIM_SIGNALS_FORMAT, roles, signals };
-  return JSON.stringify(record);
+  return asciiJson(record);
 }
 
 /** One step's record from its message data; `where` names the message in errors. */

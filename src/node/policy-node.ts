@@ -82,6 +82,7 @@ export class PolicyNode {
   private gripper = 0;
   private lastClamped: string[] = [];
   private message = 'idle';
+  private state: NodeState = 'idle';
   private now = 0n;
 
   constructor(
@@ -197,7 +198,7 @@ export class PolicyNode {
   }
 
   status(): NodeStatus {
-    return this.buildStatus(this.episode ? 'running' : 'idle', this.message);
+    return this.buildStatus(this.episode ? this.state : 'idle', this.message);
   }
 
   private staleInputs(now: bigint): string[] {
@@ -255,6 +256,8 @@ export class PolicyNode {
       this.sink.event('note', { error: reason }, now);
       return this.hold(episode, now, `policy input error: ${reason}`);
     }
+    // The episode may have ended (or been aborted) while the policy computed: act on nothing then.
+    if (this.episode !== episode) return { kind: 'idle' };
     let action = step.action;
     if (this.config.eeDeltaActions) {
       const limited = limitAction(action, this.config.limits, this.eePose?.message.pose);
@@ -352,6 +355,7 @@ export class PolicyNode {
 
   private publishStatus(state: NodeState, message: string): void {
     this.message = message;
+    this.state = state;
     this.transport.publishStatus(this.buildStatus(state, message));
   }
 }

@@ -110,7 +110,10 @@ function asTensors(params: Record<string, Float32Array>, spec: HeadSpec): Map<st
   );
 }
 
-/** Float32 parameters named and shaped as `spec` needs (LoRA factors only where `lora`). */
+/**
+ * Float32 parameters named and shaped as `spec` needs. A LoRA adapter (`lora`) holds the factors and
+ * the biases trained with them; what it leaves out stays as the base head has it (factors: zero).
+ */
 function checkHeadTensors(
   tensors: Map<string, Tensor>,
   spec: HeadSpec,
@@ -118,12 +121,12 @@ function checkHeadTensors(
   file: string,
   lora: boolean,
 ): Record<string, Float32Array> {
-  const expected = headParameters(spec).filter((p) => p.lora === lora);
+  const expected = headParameters(spec).filter((p) => (lora ? p.lora || p.name.endsWith('.bias') : !p.lora));
   const params: Record<string, Float32Array> = {};
   for (const p of expected) {
     const t = tensors.get(p.name);
     if (!t) {
-      if (lora) continue; // LoRA factors left out stay zero
+      if (lora) continue;
       throw new ModelPackageError(file, p.name, `missing; the ${spec.kind} head of policy.json needs it`);
     }
     if (t.shape.join() !== p.shape.join())
@@ -147,7 +150,7 @@ function checkHeadTensors(
       throw new ModelPackageError(
         file,
         name,
-        `unexpected tensor (expected ${lora ? 'LoRA factors' : `the ${spec.kind} head's parameters`}: ${expected.map((p) => p.name).join(', ')})`,
+        `unexpected tensor (expected ${lora ? 'LoRA factors and biases' : `the ${spec.kind} head's parameters`}: ${expected.map((p) => p.name).join(', ')})`,
       );
   }
   return params;

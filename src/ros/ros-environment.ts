@@ -24,6 +24,6 @@ export function probeRos(env: NodeJS.ProcessEnv = process.env): RosEnvironment {
   const missing: string[] = [];
   if (!sourced) missing.push('ROS 2 is not sourced (source /opt/ros/<distro>/setup.bash)');
   if (rclnodejs === 'missing')
-    missing.push('rclnodejs is not installed (npm install rclnodejs with ROS 2 sourced)');
+    missing.push('rclnodejs is not installed (npm ci installs it: run it in the package directory)');
   return { sourced, distro: env.ROS_DISTRO, rmw: env.RMW_IMPLEMENTATION, rclnodejs, missing };
 }

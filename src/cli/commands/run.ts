@@ -10,17 +10,16 @@ import { progressBar } from '../progress.js';
 import {
   printEpisodes,
   printTaskSummary,
+  samplingOf,
+  samplingOptions,
   simEpisodeOptions,
   taskIdsOf,
+  type SamplingArgs,
   type SimEpisodeArgs,
 } from './sim-episode-options.js';
 
-interface RunArgs extends GlobalArgs, SimEpisodeArgs {
+interface RunArgs extends GlobalArgs, SimEpisodeArgs, SamplingArgs {
   sim: boolean;
-  sample: boolean;
-  temperature: number;
-  'top-k': number;
-  'sampling-seed': number;
   'dry-run': boolean;
 }
 
@@ -28,26 +27,12 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
   command: 'run',
   describe: 'Run the policy node on the embedded simulator, recording every episode',
   builder: (y) =>
-    simEpisodeOptions(y, 0)
+    samplingOptions(simEpisodeOptions(y, 0))
       .option('sim', {
         type: 'boolean',
         default: false,
         describe: 'drive the embedded simulator (required here)',
       })
-      .option('sample', {
-        type: 'boolean',
-        default: false,
-        describe: 'sample actions (rollouts); the default decodes greedily (evaluation)',
-      })
-      .option('greedy', { type: 'boolean', describe: 'decode greedily (the default)' })
-      .conflicts('sample', 'greedy')
-      .option('temperature', { type: 'number', default: 1, describe: 'sampling temperature (with --sample)' })
-      .option('top-k', {
-        type: 'number',
-        default: 0,
-        describe: 'sample among the k most likely bins (0: all)',
-      })
-      .option('sampling-seed', { type: 'number', default: 0, describe: 'seed of the sampling draws' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'compute and record, move nothing' })
       .check((a) => {
         if (!a.sim)
@@ -73,12 +58,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         requests,
         device: args.device,
         dryRun: args['dry-run'],
-        sampling: {
-          greedy: !args.sample,
-          temperature: args.temperature,
-          topK: args['top-k'],
-          seed: args['sampling-seed'],
-        },
+        sampling: samplingOf(args),
         ...(args.policy === undefined ? {} : { modelDir: args.policy }),
         ...(args.adapter === undefined ? {} : { adapter: args.adapter }),
         onEpisode: (r, i) => {

@@ -1,8 +1,9 @@
-// Options shared by the commands that run simulator episodes (run --sim, sim demos).
+// Options shared by the commands that run simulator episodes (run --sim, sim demos, eval).
 import type { Argv } from 'yargs';
 
 import type { SimEpisodeResult } from '../../app/sim-runner.js';
 import type { TaskSummary } from '../../app/sim-episodes.js';
+import type { SamplingOptions } from '../../policy/policy.js';
 import { SPLITS } from '../../sim/splits.js';
 import { TASKS } from '../../sim/task-registry.js';
 import { printTable } from '../output.js';
@@ -18,7 +19,14 @@ export interface SimEpisodeArgs {
   json: boolean;
 }
 
-export function simEpisodeOptions<T>(y: Argv<T>, defaultSeedStart: number) {
+export interface SamplingArgs {
+  sample: boolean;
+  temperature: number;
+  'top-k': number;
+  'sampling-seed': number;
+}
+
+export function simEpisodeOptions<T>(y: Argv<T>, defaultSeedStart: number, defaultEpisodes = 1) {
   return y
     .option('task', {
       type: 'string',
@@ -26,7 +34,7 @@ export function simEpisodeOptions<T>(y: Argv<T>, defaultSeedStart: number) {
       choices: TASKS.map((t) => t.id),
       describe: 'task id (repeatable; default: every task)',
     })
-    .option('episodes', { type: 'number', default: 1, describe: 'episodes per task' })
+    .option('episodes', { type: 'number', default: defaultEpisodes, describe: 'episodes per task' })
     .option('split', {
       type: 'string',
       default: 'in-domain',
@@ -56,6 +64,34 @@ export function simEpisodeOptions<T>(y: Argv<T>, defaultSeedStart: number) {
         throw new Error('--seed-start must be a non-negative integer');
       return true;
     });
+}
+
+/** How the policy decodes: greedy unless --sample. */
+export function samplingOptions<T>(y: Argv<T>) {
+  return y
+    .option('sample', {
+      type: 'boolean',
+      default: false,
+      describe: 'sample actions (rollouts); the default decodes greedily (evaluation)',
+    })
+    .option('greedy', { type: 'boolean', describe: 'decode greedily (the default)' })
+    .conflicts('sample', 'greedy')
+    .option('temperature', { type: 'number', default: 1, describe: 'sampling temperature (with --sample)' })
+    .option('top-k', {
+      type: 'number',
+      default: 0,
+      describe: 'sample among the k most likely bins (0: all)',
+    })
+    .option('sampling-seed', { type: 'number', default: 0, describe: 'seed of the sampling draws' });
+}
+
+export function samplingOf(args: SamplingArgs): SamplingOptions {
+  return {
+    greedy: !args.sample,
+    temperature: args.temperature,
+    topK: args['top-k'],
+    seed: args['sampling-seed'],
+  };
 }
 
 export function taskIdsOf(args: SimEpisodeArgs): string[] {

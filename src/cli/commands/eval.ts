@@ -1,0 +1,133 @@
+// grape eval: a policy checkpoint on one generalization split of the simulator, over the fixed
+// evaluation seeds of each task, greedy unless --sample. Prints success per task with 95% Wilson
+// intervals, collision rate, mean collisions, steps and path length, and an overall row; stores the
+// evaluation under <data-dir>/evaluations/ for the report and for paired comparisons.
+import type { CommandModule } from 'yargs';
+
+import { evaluateOnSim, PROMOTED, type SimEvaluation } from '../../app/sim-evaluation.js';
+import type { EvaluationRun } from '../../eval/evaluation-run.js';
+import { INTERVAL_METHOD, type EvaluationSummary, type RateFigures } from '../../eval/evaluation-summary.js';
+import type { SuccessInterval } from '../../eval/success-interval.js';
+import type { SplitName } from '../../sim/splits.js';
+import { EVALUATION_SEEDS } from '../../sim/task-registry.js';
+import type { GlobalArgs } from '../global-args.js';
+import { printJson, printTable } from '../output.js';
+import { progressBar } from '../progress.js';
+import { reportingErrors } from './costs-options.js';
+import {
+  samplingOf,
+  samplingOptions,
+  simEpisodeOptions,
+  taskIdsOf,
+  type SamplingArgs,
+  type SimEpisodeArgs,
+} from './sim-episode-options.js';
+
+interface EvalArgs extends GlobalArgs, SimEpisodeArgs, SamplingArgs {
+  label: string | undefined;
+}
+
+const percent = (v: number) => `${(100 * v).toFixed(0)}%`;
+const interval = (i: SuccessInterval) => `${percent(i.low)}–${percent(i.high)}`;
+
+function figures(f: RateFigures): string[] {
+  return [
+    percent(f.successRate),
+    interval(f.successInterval),
+    percent(f.collisionRate),
+    f.meanCollisions.toFixed(2),
+    f.meanSteps.toFixed(1),
+    f.meanPathLength.toFixed(2),
+  ];
+}
+
+function printSummary(run: EvaluationRun, summary: EvaluationSummary, path: string): void {
+  const { decoding } = run;
+  const seeds = run.episodes.map((e) => e.seed);
+  process.stdout.write(
+    `${run.label ? `${run.label}: ` : ''}${run.policy.checkpointId}${run.policy.chosenAs === 'promoted' ? ' (promoted)' : ''}` +
+      ` on the ${run.split} split, ${decoding.greedy ? 'greedy' : `sampled (temperature ${decoding.temperature}, top-k ${decoding.topK}, seed ${decoding.seed})`},` +
+      ` seeds ${Math.min(...seeds)}–${Math.max(...seeds)}\n`,
+  );
+  printTable(
+    [
+      'task',
+      'episodes',
+      'success',
+      'rate',
+      '95% CI',
+      'collision rate',
+      'mean collisions',
+      'mean steps',
+      'path m',
+    ],
+    [
+      ...summary.tasks.map((t) => [t.taskId, String(t.episodes), String(t.successes), ...figures(t)]),
+      [
+        'mean over tasks',
+        String(summary.overall.episodes),
+        String(summary.tasks.reduce((n, t) => n + t.successes, 0)),
+        ...figures(summary.overall),
+      ],
+    ],
+  );
+  process.stdout.write(
+    `\n95% CI per task: ${INTERVAL_METHOD.task}; overall: ${INTERVAL_METHOD.overall}.\n` +
+      `collision rate: episodes with at least one collision.\nstored as ${run.id} in ${path}\n`,
+  );
+}
+
+export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
+  command: 'eval',
+  describe: 'Evaluate a policy on a simulator split: success per task with 95% intervals, collisions, steps',
+  builder: (y) =>
+    samplingOptions(simEpisodeOptions(y, EVALUATION_SEEDS[0]!, EVALUATION_SEEDS.length))
+      .option('adapter', {
+        type: 'string',
+        default: PROMOTED,
+        describe:
+          "checkpoint: 'promoted' (what the node loads), 'base' (the package's head), or an adapter id",
+      })
+      .option('label', { type: 'string', describe: 'name for tables and the report (e.g. "GRAPE round 2")' })
+      .strict(),
+  handler: (args) =>
+    reportingErrors('eval', async () => {
+      const taskIds = taskIdsOf(args);
+      const bar = progressBar('eval [{bar}] {value}/{total} episodes | {task} seed {seed}: {outcome}');
+      bar.start(taskIds.length * args.episodes, 0, { task: '', seed: '', outcome: '' });
+      let result: SimEvaluation;
+      try {
+        result = await evaluateOnSim({
+          dataDir: args['data-dir'],
+          ...(args.policy === undefined ? {} : { modelDir: args.policy }),
+          checkpoint: args.adapter ?? PROMOTED,
+          split: args.split as SplitName,
+          taskIds,
+          episodes: args.episodes,
+          seedStart: args['seed-start'],
+          decoding: samplingOf(args),
+          device: args.device,
+          ...(args.label === undefined ? {} : { label: args.label }),
+          onEpisode: (r, i) => {
+            bar.update(i + 1, { task: r.taskId, seed: r.seed, outcome: r.success ? 'success' : 'failure' });
+          },
+        });
+      } finally {
+        bar.stop();
+      }
+      const { run, summary, path, createdModel } = result;
+      if (args.json) {
+        const { episodes, ...evaluation } = run;
+        printJson({
+          evaluation: { ...evaluation, path },
+          intervals: INTERVAL_METHOD,
+          tasks: summary.tasks,
+          overall: summary.overall,
+          episodes,
+        });
+        return;
+      }
+      if (createdModel) process.stdout.write(`built the default model in ${run.policy.modelDir}\n`);
+      printSummary(run, summary, path);
+    }),
+};
