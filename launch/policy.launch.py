@@ -20,7 +20,7 @@ from launch_ros.actions import Node
 # the same defaults as src/ros/parameter-spec.ts (test/ros-launch.test.ts holds them together).
 PARAMETERS = [
     ("model", "", str, "model package directory; empty: the default model in data_dir"),
-    ("checkpoint", "", str, "adapter id under the model's adapters/; empty: the package's own head"),
+    ("checkpoint", "", str, "adapter id under the model's adapters/; empty: the promoted one"),
     ("instruction", "", str, "language instruction of episodes started without one"),
     ("task_id", "", str, "task id recorded with episodes started without one"),
     ("operator", "", str, "who runs the trials"),
@@ -42,6 +42,7 @@ PARAMETERS = [
     ("data_dir", "", str, "where episodes are recorded; empty: $GRAPE_DATA_DIR, else ~/.grape"),
     ("dry_run", "true", bool, "compute and record every step, publish no action"),
     ("objective", "task", str, "task, safety or efficiency"),
+    ("auto_promote", "false", bool, "end_session's job promotes its candidate; the node loads it"),
     ("stale_timeout", "0.5", float, "s without camera or joints before the robot is held"),
     ("max_steps", "0", int, "steps before an episode ends as a timeout; 0: never"),
     ("max_translation", "0.05", float, "largest end-effector move per step and axis, m"),

@@ -38,12 +38,19 @@ describe('grape CLI', () => {
     if ('error' in report.addon) assert.match(report.addon.error, /native addon is not built/);
   });
 
-  it('demo names the stages that are not built yet and fails', () => {
-    const r = runCli(['demo']);
-    assert.equal(r.status, 2);
-    assert.match(r.stdout, /\[built\] native action head/);
-    assert.match(r.stdout, /\[missing\] head training/);
-    assert.match(r.stdout, /The loop cannot run yet/);
+  it('demo and iterate run the GRAPE loop: their options, and bad sizes fail before anything runs', () => {
+    for (const command of ['demo', 'iterate']) {
+      const help = runCli([command, '--help']);
+      assert.equal(help.status, 0, help.stderr);
+      for (const option of ['--rounds', '--rollouts-per-seed', '--eval-seeds', '--eval-split', '--resume'])
+        assert.ok(help.stdout.includes(option), `${command} --help names ${option}`);
+      const bad = runCli(['--data-dir', '/tmp/grape-cli-loop', command, '--rollouts-per-seed', '1']);
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.stderr, /--rollouts-per-seed must be an integer ≥ 2/);
+    }
+    const missing = runCli(['--data-dir', '/tmp/grape-cli-loop', 'iterate', '--resume', 'loop-nope']);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /no GRAPE loop loop-nope/);
   });
 
   it('rejects unknown commands and options (strict)', () => {

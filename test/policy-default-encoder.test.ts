@@ -15,6 +15,7 @@ import type { FeatureBlock } from '../src/policy/model-manifest.js';
 import { loadModelPackage, type ModelPackage } from '../src/policy/model-package.js';
 import { ObservationPreprocessor, type ObservationStep } from '../src/policy/observation-preprocessor.js';
 import { OnnxEncoder } from '../src/policy/onnx/onnx-encoder.js';
+import { projectPoint } from '../src/sim/ray-cast-camera.js';
 import {
   colourImage,
   defaultModelDir,
@@ -72,7 +73,7 @@ describe('default encoder', () => {
   const keypoint = (b: Map<string, Float32Array>, k: number) =>
     [0, 1, 2, 3, 4].map((s) => b.get('hue-keypoints')![s * K + k]!);
 
-  it('lays out 540 features in five blocks', () => {
+  it('lays out 560 features in seven blocks', () => {
     assert.deepEqual(
       [...blocks.values()].map((b) => [b.name, b.size]),
       [
@@ -81,6 +82,8 @@ describe('default encoder', () => {
         ['hue-keypoints', 60],
         ['proprio', 32],
         ['instruction', 64],
+        ['referents', 12],
+        ['hand-eye', 8],
       ],
     );
   });
@@ -297,6 +300,69 @@ describe('default encoder', () => {
     });
     data.delete();
     model.delete();
+  });
+
+  it('hand-eye: the TCP and the table point below it where the camera renders them, and the offsets', async () => {
+    const scene = colourImage('rgb8', 96, 96, (x, y) =>
+      x >= 40 && x < 52 && y >= 60 && y < 72 ? [220, 30, 30] : [128, 128, 128],
+    );
+    const r = rng(5);
+    const ranges = [...PANDA_ARM, ...PANDA_FINGERS].map((j) => j.range);
+    const poses = [
+      PANDA_HOME,
+      ...Array.from({ length: 5 }, () =>
+        PANDA_HOME.map((q, j) => Math.min(ranges[j]![1], Math.max(ranges[j]![0], q + (r() - 0.5) * 0.6))),
+      ),
+    ];
+    const out = await encode(poses.map((q) => step(scene, 'lift the red cube', jointState(undefined, q))));
+    const { workspaceCentre: centre, workspaceScale: scale, tableHeight } = DEFAULT_ENCODER_CONFIG;
+    // projectPoint is what the simulator's camera renders with: pixel (column, row) → [-1, 1]
+    const image = (p: [number, number, number]) => {
+      const px = projectPoint(p)!;
+      return [((px.x + 0.5) / 96) * 2 - 1, ((px.y + 0.5) / 96) * 2 - 1];
+    };
+    out.forEach((b, i) => {
+      const p = b.get('proprio')!;
+      const tcp = [0, 1, 2].map((k) => p[23 + k]! * scale + centre[k]!) as [number, number, number];
+      const h = Array.from(b.get('hand-eye')!);
+      const below = image([tcp[0], tcp[1], tableHeight]);
+      const expected = [...image(tcp), ...below];
+      expected.forEach((v, k) => {
+        assert.ok(Math.abs(h[k]! - v) < 1e-4, `pose ${i}: ${h.join(' ')}`);
+      });
+      const red = keypoint(b, 0);
+      assert.ok(
+        Math.abs(h[4]! - 4 * (red[1]! - below[0]!)) < 1e-4 &&
+          Math.abs(h[5]! - 4 * (red[2]! - below[1]!)) < 1e-4,
+      );
+    });
+  });
+
+  it('referents: the first and second colour words pick their hue keypoints, in word order', async () => {
+    const scene = colourImage('rgb8', 96, 96, (x, y) => {
+      if (x >= 10 && x < 19 && y >= 20 && y < 29) return [220, 30, 30]; // red
+      if (x >= 60 && x < 72 && y >= 50 && y < 62) return [30, 60, 220]; // blue
+      return [128, 128, 128];
+    });
+    const out = await encode([
+      step(scene, 'put the red cube on the blue plate'),
+      step(scene, 'put the blue cube on the red plate'),
+      step(scene, 'pick up the cube'),
+    ]);
+    const referents = (b: Map<string, Float32Array>) => Array.from(b.get('referents')!);
+    const twice = (b: Map<string, Float32Array>, k: number) => keypoint(b, k).map((v) => 2 * v);
+    const close = (a: number[], b: number[]) => {
+      assert.ok(
+        a.every((v, i) => Math.abs(v - b[i]!) < 1e-4),
+        `${a.join(' ')} vs ${b.join(' ')}`,
+      );
+    };
+    const [redFirst, blueFirst, none] = out.map(referents);
+    // red is hue 0, blue hue 8 (240°): each word's membership is all on its own prototype
+    close(redFirst!, [...twice(out[0]!, 0), 1, ...twice(out[0]!, 8), 1]);
+    close(blueFirst!, [...twice(out[1]!, 8), 1, ...twice(out[1]!, 0), 1]);
+    assert.ok(keypoint(out[0]!, 0)[0]! > 0.3 && keypoint(out[0]!, 8)[0]! > 0.3);
+    assert.deepEqual(none, new Array<number>(12).fill(0));
   });
 
   it('instruction: words and their order count, the scene does not', async () => {

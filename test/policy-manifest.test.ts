@@ -182,7 +182,7 @@ describe('policy.json manifest', () => {
     rejects(
       broken((m) => (m.encoder.outputShape = [512])),
       'encoder.outputShape',
-      /\[512\] does not match the mlp head's input \[540\]/,
+      /\[512\] does not match the mlp head's input \[560\]/,
     );
     rejects(
       broken((m) => {
@@ -217,7 +217,7 @@ describe('policy.json manifest', () => {
         m.encoder.blocks!.pop();
       }),
       'encoder.blocks',
-      /cover 476 feature values; the encoder outputs 540/,
+      /cover 552 feature values; the encoder outputs 560/,
     );
   });
 

@@ -20,8 +20,8 @@ describe('grape model', () => {
     const summary = JSON.parse(r.stdout) as { dir: string; name: string; features: number; head: string };
     assert.equal(summary.dir, out);
     assert.equal(summary.name, 'grape-default');
-    assert.equal(summary.features, 540);
-    assert.equal(summary.head, 'mlp 540 → 256 → 7×256');
+    assert.equal(summary.features, 560);
+    assert.equal(summary.head, 'mlp 560 → 512 → 512 → 7×256');
   });
 
   it('init refuses to overwrite without --force, and writes into <data-dir>/models by default', () => {
@@ -46,12 +46,12 @@ describe('grape model', () => {
       ['dx', 'dy', 'dz', 'droll', 'dpitch', 'dyaw', 'gripper'],
     );
     assert.equal(info.action.dims[6]!.binary, true);
-    assert.deepEqual(info.encoder.outputShape, [540]);
+    assert.deepEqual(info.encoder.outputShape, [560]);
     assert.deepEqual(
       info.encoder.inputs.map((i) => i.name),
       ['image', 'joints', 'instruction'],
     );
-    assert.equal(info.head.parameters, 540 * 256 + 256 + 256 * 1792 + 1792);
+    assert.equal(info.head.parameters, 560 * 512 + 512 + 512 * 512 + 512 + 512 * 1792 + 1792);
     assert.deepEqual(info.adapters, []);
   });
 
@@ -62,7 +62,7 @@ describe('grape model', () => {
     assert.match(r.stdout, /gripper\s+binary: 0 or 1/);
     assert.match(r.stdout, /image\s+input 'image': 96×96 rgb, area resize/);
     assert.match(r.stdout, /hue-keypoints\s+\[384, 444\)/);
-    assert.match(r.stdout, /head\s+head.safetensors, mlp 540 → 256 → 7×256 \(gelu_tanh\)/);
+    assert.match(r.stdout, /head\s+head.safetensors, mlp 560 → 512 → 512 → 7×256 \(gelu_tanh\)/);
   });
 
   it('info names the file and field of a broken package and exits 1', () => {
@@ -74,7 +74,7 @@ describe('grape model', () => {
     assert.equal(r.status, 1);
     assert.match(
       r.stderr,
-      /head.safetensors: layers.1.weight: has shape \[1792, 256\]; policy.json action.dims × action.bins and policy.json head.hidden\[0\] need \[1785, 256\]/,
+      /head.safetensors: layers.2.weight: has shape \[1792, 512\]; policy.json action.dims × action.bins and policy.json head.hidden\[1\] need \[1785, 512\]/,
     );
     assert.equal(r.stdout, '');
   });

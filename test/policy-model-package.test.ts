@@ -87,12 +87,12 @@ describe('model package', () => {
     assert.deepEqual(pkg.headSpec, {
       kind: 'mlp',
       inputDim: F,
-      hidden: [256],
+      hidden: [512, 512],
       actionDims: 7,
       bins: 256,
       activation: 'gelu_tanh',
     });
-    assert.equal(pkg.headParameters['layers.1.weight']!.length, 7 * 256 * 256);
+    assert.equal(pkg.headParameters['layers.2.weight']!.length, 7 * 256 * 512);
     assert.match(pkg.headSha256, /^[0-9a-f]{16}$/);
     assert.deepEqual(pkg.adapters, []);
   });
@@ -173,27 +173,27 @@ describe('model package', () => {
       dir,
       PACKAGE_FILES.head,
       'layers.0.weight',
-      /has shape \[256, 540\]; policy.json head.hidden\[0\] and policy.json head.inputDim need \[128, 540\]/,
+      /has shape \[512, 560\]; policy.json head.hidden\[0\] and policy.json head.inputDim need \[128, 560\]/,
     );
     editManifest(dir, (m) => {
-      m.head.hidden = [256];
+      m.head.hidden = [512, 512];
       m.action.bins = 128;
     });
     await refused(
       dir,
       PACKAGE_FILES.head,
-      'layers.1.weight',
-      /has shape \[1792, 256\]; policy.json action.dims × action.bins and policy.json head.hidden\[0\] need \[896, 256\]/,
+      'layers.2.weight',
+      /has shape \[1792, 512\]; policy.json action.dims × action.bins and policy.json head.hidden\[1\] need \[896, 512\]/,
     );
     editManifest(dir, (m) => {
       m.action.bins = 256;
-      m.head.hidden = [256, 64];
+      m.head.hidden = [512, 64];
     });
     await refused(
       dir,
       PACKAGE_FILES.head,
       'layers.1.weight',
-      /policy.json head.hidden\[1\] and policy.json head.hidden\[0\] need \[64, 256\]/,
+      /policy.json head.hidden\[1\] and policy.json head.hidden\[0\] need \[64, 512\]/,
     );
   });
 
@@ -209,12 +209,12 @@ describe('model package', () => {
     await refused(dir, PACKAGE_FILES.head, 'layers.1.bias', /missing; the mlp head of policy.json needs it/);
     await writeSafetensors(file, {
       ...tensors,
-      'layers.2.weight': { data: new Float32Array(4), shape: [2, 2] },
+      'layers.3.weight': { data: new Float32Array(4), shape: [2, 2] },
     });
-    await refused(dir, PACKAGE_FILES.head, 'layers.2.weight', /unexpected tensor/);
+    await refused(dir, PACKAGE_FILES.head, 'layers.3.weight', /unexpected tensor/);
     const bias = Float32Array.from(tensors['layers.0.bias']!.data as Float32Array);
     bias[17] = Number.NaN;
-    await writeSafetensors(file, { ...tensors, 'layers.0.bias': { data: bias, shape: [256] } });
+    await writeSafetensors(file, { ...tensors, 'layers.0.bias': { data: bias, shape: [512] } });
     await refused(dir, PACKAGE_FILES.head, 'layers.0.bias[17]', /is NaN/);
     writeFileSync(file, Buffer.from([1, 2, 3]));
     await refused(dir, PACKAGE_FILES.head, '', /too short/);
@@ -246,7 +246,7 @@ describe('adapters', () => {
 
   it('writes a LoRA adapter, lists it and reads it back with its header', async () => {
     const pkg = await fresh();
-    const A = randomArray(4 * 540, 1, 0.1);
+    const A = randomArray(4 * 560, 1, 0.1);
     const B = randomArray(1792 * 4, 2, 0.1);
     const info = await writeAdapter(pkg, 'tpo-1', {
       kind: 'lora',
@@ -254,7 +254,7 @@ describe('adapters', () => {
       objective: 'tpo',
       lora: { rank: 4, alpha: 8 },
       metadata: { hyperparameters: JSON.stringify({ beta: 0.1 }), data: 'pairs: 16' },
-      parameters: { 'layers.0.lora_A': A, 'layers.1.lora_B': B },
+      parameters: { 'layers.0.lora_A': A, 'layers.2.lora_B': B },
     });
     assert.equal(info.file, join(pkg.dir, 'adapters', 'tpo-1.safetensors'));
     const again = await loadModelPackage(pkg.dir);
@@ -264,7 +264,7 @@ describe('adapters', () => {
     );
     const read = await readAdapter(again, 'tpo-1');
     assert.deepEqual(read.spec.lora, { rank: 4, alpha: 8 });
-    assert.deepEqual(Object.keys(read.parameters).sort(), ['layers.0.lora_A', 'layers.1.lora_B']);
+    assert.deepEqual(Object.keys(read.parameters).sort(), ['layers.0.lora_A', 'layers.2.lora_B']);
     assert.deepEqual(read.parameters['layers.0.lora_A'], A);
   });
 
@@ -285,9 +285,9 @@ describe('adapters', () => {
         parent: 'base',
         objective: 'tpo',
         lora: { rank: 4, alpha: 8 },
-        parameters: { 'layers.0.lora_A': new Float32Array(3 * 540) },
+        parameters: { 'layers.0.lora_A': new Float32Array(3 * 560) },
       }),
-      /bad.safetensors: layers.0.lora_A: has shape \[1620\]; the adapter's lora_rank and policy.json head.inputDim need \[4, 540\]/,
+      /bad.safetensors: layers.0.lora_A: has shape \[1680\]; the adapter's lora_rank and policy.json head.inputDim need \[4, 560\]/,
     );
     await assert.rejects(
       writeAdapter(pkg, 'bad', { kind: 'full', parent: 'base', objective: 'sft', parameters: {} }),

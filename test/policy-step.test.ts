@@ -69,7 +69,7 @@ describe('Policy on the default model', () => {
     });
     assert.ok(s.action[6] === 0 || s.action[6] === 1);
     assert.deepEqual(s.action, policy.actions.decode(s.tokens));
-    assert.equal(s.features.length, 540);
+    assert.equal(s.features.length, 560);
     assert.ok(Number.isFinite(s.logp) && s.logp < 0);
     assert.equal(s.logpDims.length, 7);
     assert.ok(Math.abs(s.logpDims.reduce((a, b) => a + b, 0) - s.logp) < 1e-4);
@@ -181,7 +181,7 @@ describe('Policy on the default model', () => {
     );
     await assert.rejects(
       policy.logLikelihood([{ tokens: s.tokens, features: s.features.subarray(1) }]),
-      /steps\[0\].features: has 539 values; the model's features have 540/,
+      /steps\[0\].features: has 559 values; the model's features have 560/,
     );
   });
 
@@ -216,8 +216,8 @@ describe('Policy on the default model', () => {
       objective: 'tpo',
       lora: { rank: 2, alpha: 4 },
       parameters: {
-        'layers.1.lora_A': randomArray(2 * 256, 4, 0.5),
-        'layers.1.lora_B': randomArray(1792 * 2, 5, 0.5),
+        'layers.2.lora_A': randomArray(2 * 512, 4, 0.5),
+        'layers.2.lora_B': randomArray(1792 * 2, 5, 0.5),
       },
     });
     await writeAdapter(pkg, 'same', {

@@ -314,7 +314,7 @@ describe('grape_policy on a ROS graph', () => {
     assert.equal(ended.job_id, '');
     assert.match(
       String(ended.message),
-      /^session \S+ ended with 1 episode\(s\); scoring and training are not queued: this grape has no job runner yet/,
+      /^session (\S+) ended with 1 episode\(s\); no job runner is wired to this node: run grape session end --session \1 to score, pair and train$/,
     );
     const index = EpisodeIndex.open(plain.dataDir);
     const [episode] = index.episodes({ sessionId: String(ended.session_id) });
@@ -326,9 +326,12 @@ describe('grape_policy on a ROS graph', () => {
     const withRunner = await startNode(
       { overrides: { task_id: 'lift', instruction: 'lift the cube', objective: 'safety' } },
       {
-        sessionEnded: (session) => {
-          queued.push(session);
-          return Promise.resolve({ jobId: 'job-7', message: 'queued job-7: score, pair, train' });
+        jobs: {
+          start: (request) => {
+            queued.push(request);
+            return Promise.resolve({ jobId: 'job-7', message: 'queued job-7: score, pair, train' });
+          },
+          state: () => undefined,
         },
       },
     );
@@ -342,7 +345,15 @@ describe('grape_policy on a ROS graph', () => {
     const handed = await withRunner.graph.call('/grape_policy/end_session', { notes: 'n', train: true });
     assert.equal(handed.job_id, 'job-7');
     assert.match(String(handed.message), /ended with 1 episode\(s\); queued job-7: score, pair, train$/);
-    assert.deepEqual(queued, [{ id: handed.session_id, episodes: 1, notes: 'n', objective: 'safety' }]);
+    assert.deepEqual(queued, [
+      {
+        dataDir: withRunner.dataDir,
+        modelDir: await defaultModelDir(),
+        sessionId: handed.session_id,
+        notes: 'n',
+        objective: 'safety',
+      },
+    ]);
   });
 
   it('reloads the policy between episodes, and refuses a checkpoint the model does not have', async () => {

@@ -250,7 +250,7 @@ describe('checkpoints', () => {
         objective: 'sft',
         parameters: { ...initial.parameters, 'layers.0.weight': new Float32Array(8 * FEATURES) },
       }),
-      /wrong\.safetensors: layers\.0\.weight: has shape \[4320\]; policy.json head.hidden\[0\] and policy.json head.inputDim need \[16, 540\]/,
+      /wrong\.safetensors: layers\.0\.weight: has shape \[4480\]; policy.json head.hidden\[0\] and policy.json head.inputDim need \[16, 560\]/,
     );
     otherIndex.close();
     index.close();

@@ -1,11 +1,15 @@
 // Wiring: a batch of simulator episodes — the policy in control (evaluation, rollouts) or the
 // scripted expert (demonstrations) — through one SimRunner, with the policy loaded from a model
 // package (the default one, generated on first use, when none is named).
+import { EpisodeSeededPolicy } from './episode-seeded-policy.js';
 import { loadPolicy } from './load-policy.js';
 import { ensureDefaultModel } from './model-location.js';
 import { SimRunner, type SimEpisodeRequest, type SimEpisodeResult } from './sim-runner.js';
 import type { SamplingOptions } from '../policy/policy.js';
 import type { ExpertOptions } from '../sim/scripted-expert.js';
+
+/** An episode to run; `samplingSeed` seeds a sampled episode's draws (default: the batch's sampling seed). */
+export type SimBatchRequest = SimEpisodeRequest & { samplingSeed?: number };
 
 export interface SimBatchOptions {
   dataDir: string;
@@ -18,7 +22,7 @@ export interface SimBatchOptions {
   /** Who acts: the policy, or the scripted expert (demonstrations). */
   actor: 'policy' | 'expert';
   expert?: ExpertOptions;
-  requests: readonly SimEpisodeRequest[];
+  requests: readonly SimBatchRequest[];
   sessionId?: string;
   onEpisode?: (result: SimEpisodeResult, index: number) => void;
 }
@@ -51,16 +55,18 @@ export async function runSimEpisodes(options: SimBatchOptions): Promise<SimBatch
     ...(options.adapter === undefined ? {} : { adapter: options.adapter }),
     ...(options.sampling === undefined ? {} : { sampling: options.sampling }),
   });
+  const seeded = new EpisodeSeededPolicy(policy);
   let runner: SimRunner | undefined;
   try {
     runner = await SimRunner.open({
       dataDir: options.dataDir,
-      policy,
+      policy: seeded,
       ...(options.dryRun === undefined ? {} : { dryRun: options.dryRun }),
       ...(options.sessionId === undefined ? {} : { sessionId: options.sessionId }),
     });
     const results: SimEpisodeResult[] = [];
-    for (const [i, request] of options.requests.entries()) {
+    for (const [i, { samplingSeed, ...request }] of options.requests.entries()) {
+      seeded.seed = samplingSeed ?? policy.sampling.seed;
       const result =
         options.actor === 'expert'
           ? await runner.runExpertEpisode(request, options.expert)

@@ -8,6 +8,7 @@ import { bagCommand } from './commands/bag.js';
 import { costsCommand } from './commands/costs.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
+import { iterateCommand } from './commands/iterate.js';
 import { modelCommand } from './commands/model.js';
 import { pairsCommand } from './commands/pairs.js';
 import { policyCommand } from './commands/policy.js';
@@ -19,6 +20,8 @@ import { scoreCommand } from './commands/score.js';
 import { simCommand } from './commands/sim.js';
 import { trainCommand } from './commands/train.js';
 import { doctorCommand } from './commands/doctor.js';
+import { jobsCommand } from './commands/jobs.js';
+import { sessionCommand } from './commands/session.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('grape')
@@ -40,6 +43,9 @@ await yargs(hideBin(process.argv))
   .command(costsCommand)
   .command(trainCommand)
   .command(policyCommand)
+  .command(iterateCommand)
+  .command(sessionCommand)
+  .command(jobsCommand)
   .command(evalCommand)
   .command(reportCommand)
   .demandCommand(1, 'name a command (grape --help lists them)')

@@ -197,6 +197,16 @@ export class EpisodeIndex {
     return this.session(id)!;
   }
 
+  /** Every session, the most recently started first. */
+  sessions(): Session[] {
+    return this.db
+      .prepare<[], Row>(
+        'SELECT id, started_at AS startedAt, ended_at AS endedAt, operator, notes FROM sessions ORDER BY started_at DESC, id DESC',
+      )
+      .all()
+      .map((row) => compact(row) as unknown as Session);
+  }
+
   session(id: string): Session | undefined {
     const row = this.db
       .prepare<[string], Row>(

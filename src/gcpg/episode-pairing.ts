@@ -7,6 +7,8 @@ import { PairSelector, type Pairing, type PairingOptions } from './pair-selector
 
 export interface PairEpisodesOptions {
   taskIds?: readonly string[];
+  /** only these episodes (default: every scorable one) */
+  episodeIds?: readonly string[];
   pairing: PairingOptions;
   /** the GRAPE iteration the pairs are for, recorded with them */
   iteration?: number;
@@ -36,7 +38,10 @@ function comparable(config: unknown): string {
 
 export function pairEpisodes(index: EpisodeIndex, options: PairEpisodesOptions): TaskPairing[] {
   const selector = new PairSelector(options.pairing);
-  const episodes = index.episodes({ status: ['complete', 'incomplete'] });
+  const only = options.episodeIds ? new Set(options.episodeIds) : undefined;
+  const episodes = index
+    .episodes({ status: ['complete', 'incomplete'] })
+    .filter((e) => !only || only.has(e.id));
   const taskIds = options.taskIds ?? [...new Set(episodes.map((e) => e.taskId))].sort();
   return taskIds.map((taskId): TaskPairing => {
     const excluded: TaskPairing['excluded'] = [];

@@ -18,6 +18,8 @@ import {
 
 export interface ScoreEpisodesOptions {
   taskIds?: readonly string[];
+  /** only these episodes (default: every scorable one) */
+  episodeIds?: readonly string[];
   objective: Objective;
   reward: RewardConfig;
   /** a spec to use instead of the stored or built-in one (its task must match) */
@@ -75,7 +77,8 @@ export async function scoreEpisodes(
   store: CostSpecStore,
   options: ScoreEpisodesOptions,
 ): Promise<TaskScoring[]> {
-  const episodes = index.episodes({ status: [...SCORABLE] });
+  const only = options.episodeIds ? new Set(options.episodeIds) : undefined;
+  const episodes = index.episodes({ status: [...SCORABLE] }).filter((e) => !only || only.has(e.id));
   const taskIds = options.taskIds ?? [...new Set(episodes.map((e) => e.taskId))].sort();
   const results: TaskScoring[] = [];
   for (const taskId of taskIds) {

@@ -63,7 +63,7 @@ interface ReloadPolicyResponse {
 export interface SessionEnd {
   sessionId: string;
   episodes: number;
-  /** The queued background job; empty when none was queued. */
+  /** The background job started for the session; empty when none was. */
   jobId: string;
   message: string;
 }

@@ -76,7 +76,8 @@ export const POLICY_NODE_PARAMETERS = {
   checkpoint: {
     kind: 'string',
     default: '',
-    description: "adapter id under the model's adapters/ to run; empty: the package's own head",
+    description:
+      "adapter id under the model's adapters/ to run ('base': the package's own head); empty: the promoted one (grape policy promote), the own head before any",
   },
   instruction: {
     kind: 'string',
@@ -175,6 +176,13 @@ export const POLICY_NODE_PARAMETERS = {
     dynamic: true,
     choices: OBJECTIVES,
     description: "alignment objective the session's episodes are scored for: task, safety or efficiency",
+  },
+  auto_promote: {
+    kind: 'bool',
+    default: false,
+    dynamic: true,
+    description:
+      "end_session's training job promotes its candidate and the node loads it before the next episode; false: the candidate waits for grape policy promote and ~/reload_policy",
   },
   stale_timeout: {
     kind: 'double',

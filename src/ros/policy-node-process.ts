@@ -1,6 +1,7 @@
 // The grape_policy process: rclnodejs initialised with the process arguments (--ros-args from
 // `ros2 run` / `ros2 launch`: remappings, parameter files, node name), the node created and spun,
 // and SIGINT/SIGTERM routed to an orderly shutdown.
+import { localSessionJobs } from '../jobs/session-jobs.js';
 import type { Rclnodejs } from './rclnodejs-loader.js';
 import { RosPolicyNode, type RosPolicyNodeHooks } from './ros-policy-node.js';
 import { onShutdownSignal } from './shutdown-signals.js';
@@ -8,6 +9,7 @@ import { onShutdownSignal } from './shutdown-signals.js';
 export const NODE_NAME = 'grape_policy';
 
 export interface PolicyNodeProcessOptions {
+  /** Default: between-session jobs of this machine (grape jobs), the model package's checkpoints. */
   hooks?: RosPolicyNodeHooks;
   /** Ends the process after a signal (default process.exit). */
   exit?: (code: number) => void;
@@ -24,7 +26,7 @@ export async function runPolicyNode(
   const node = new rcl.Node(NODE_NAME);
   let policyNode: RosPolicyNode;
   try {
-    policyNode = await RosPolicyNode.create(rcl, node, options.hooks);
+    policyNode = await RosPolicyNode.create(rcl, node, { jobs: localSessionJobs, ...options.hooks });
   } catch (error) {
     node.destroy();
     rcl.shutdown();

@@ -7,10 +7,12 @@ import type { Node, Timer } from 'rclnodejs';
 
 import { ensureDefaultModel } from '../app/model-location.js';
 import { loadPolicy, type LoadedPolicy, type LoadPolicyOptions } from '../app/load-policy.js';
+import { resolvePromotedCheckpoint } from '../app/promoted-policy.js';
 import { defaultDataDir } from '../cli/data-dir.js';
 import { EpisodeRecorder } from '../episode/episode-recorder.js';
 import type { Episode, Outcome } from '../episode/episode-index.js';
 import type { Objective } from '../gcpg/cost-spec.js';
+import type { SessionJobs, SessionJobState } from '../jobs/session-jobs.js';
 import {
   timeFromNanoseconds,
   type CompressedImage,
@@ -22,6 +24,7 @@ import {
 import type { WorkspaceBox } from '../node/action-limits.js';
 import { PolicyNode, type PolicyNodeConfig } from '../node/policy-node.js';
 import type { Policy } from '../policy/policy.js';
+import { BASE_CHECKPOINT } from '../policy/model-package.js';
 import { ActionPublisher } from './action-publisher.js';
 import { isEeDeltaAction } from './action-messages.js';
 import { CdrMessageDecoder } from './cdr-message-decoder.js';
@@ -31,18 +34,19 @@ import { sensorQos, statusQos } from './qos-profiles.js';
 import type { Rclnodejs } from './rclnodejs-loader.js';
 import { RosParameters } from './ros-parameters.js';
 import { RosTransport } from './ros-transport.js';
-import { diagnosticsOf } from './status-messages.js';
+import { diagnosticsOf, type JobDiagnostics } from './status-messages.js';
 
-/** Extension points for what arrives with the trainer and the job runner. */
+/** What the node is wired to beside ROS (injected, so the node is testable without them). */
 export interface RosPolicyNodeHooks {
-  /** The job runner: queues scoring, pairing and training of an ended session's episodes. */
-  sessionEnded?(session: {
-    id: string;
-    episodes: number;
-    notes: string;
-    objective: Objective;
-  }): Promise<{ jobId: string; message: string }>;
-  /** The checkpoint registry: loads a checkpoint by id (default: an adapter of the model package). */
+  /**
+   * The job runner: ~/end_session starts the between-session job (score, pair, train) of the ended
+   * session through it, and the node follows the job to report its candidate. None: no job is started.
+   */
+  jobs?: SessionJobs;
+  /**
+   * Loads a checkpoint by id ('' the promoted one; default: the model package's adapter of that id,
+   * the promoted one as `grape policy promote` set it, or the package's own head for 'base').
+   */
   loadCheckpoint?(checkpointId: string): Promise<LoadedPolicy>;
 }
 
@@ -50,6 +54,14 @@ const DIAGNOSTICS_PERIOD_NS = 1_000_000_000n;
 
 interface Session {
   id: string;
+}
+
+/** The between-session job this node started last, as it last stood. */
+interface FollowedJob {
+  id: string;
+  state?: SessionJobState;
+  /** Its candidate was promoted: load it as soon as no episode runs. */
+  reloadPending?: boolean;
 }
 
 /** A recorder failure that stopped the current episode's bag (the diagnostics report it). */
@@ -64,6 +76,7 @@ interface Parts {
   parameters: RosParameters;
   loaded: LoadedPolicy;
   modelDir: string;
+  dataDir: string;
   config: PolicyNodeConfig;
   recorder: EpisodeRecorder;
   recorderHealth: RecorderHealth;
@@ -79,6 +92,8 @@ export class RosPolicyNode implements NodeLifecycle {
   private policy: Policy;
   private ticking: Promise<void> | undefined;
   private session: Session | undefined;
+  private job: FollowedJob | undefined;
+  private reloading: Promise<unknown> | undefined;
   private closing: Promise<void> | undefined;
   private readonly timers: Timer[] = [];
 
@@ -107,7 +122,9 @@ export class RosPolicyNode implements NodeLifecycle {
         `no model given: running the default model ${modelDir}${model.created ? ' (generated now)' : ''}`,
       );
     }
-    const loaded = await loadPolicy(modelDir, policyOptions(p));
+    // Empty `checkpoint`: the promoted one (grape policy promote), the package's own head before any.
+    const checkpoint = p.checkpoint || ((await resolvePromotedCheckpoint(dataDir, modelDir)).adapterId ?? '');
+    const loaded = await loadPolicy(modelDir, policyOptions(p, checkpoint));
     let recorder: EpisodeRecorder | undefined;
     try {
       const needsEePose = checkObservation(loaded, modelDir, p);
@@ -165,6 +182,7 @@ export class RosPolicyNode implements NodeLifecycle {
         parameters,
         loaded,
         modelDir,
+        dataDir,
         config,
         recorder,
         recorderHealth,
@@ -249,11 +267,14 @@ export class RosPolicyNode implements NodeLifecycle {
     });
     this.timers.push(
       this.node.createTimer(DIAGNOSTICS_PERIOD_NS, () => {
+        this.followJob();
+        const job = this.jobDiagnostics();
         diagnostics.publish(
           diagnosticsOf(this.core.status(), {
             header: { stamp: this.stamp(), frame_id: '' },
             nodeName: this.node.getFullyQualifiedName(),
             ...(this.parts.recorderHealth.error ? { recorderError: this.parts.recorderHealth.error } : {}),
+            ...(job ? { job } : {}),
           }),
         );
       }),
@@ -323,22 +344,7 @@ export class RosPolicyNode implements NodeLifecycle {
     this.recorder.index.endSession(session.id);
     const episodes = this.recorder.index.episodes({ sessionId: session.id }).length;
     let job = { jobId: '', message: 'training not requested' };
-    if (request.train) {
-      const { hooks } = this.parts;
-      job = hooks.sessionEnded
-        ? await hooks.sessionEnded({
-            id: session.id,
-            episodes,
-            notes: request.notes,
-            objective: this.parts.parameters.current('objective') as Objective,
-          })
-        : {
-            jobId: '',
-            message:
-              'scoring and training are not queued: this grape has no job runner yet; run grape score, ' +
-              'grape pairs and grape train on the workstation',
-          };
-    }
+    if (request.train) job = await this.startJob(session.id, request.notes);
     return {
       sessionId: session.id,
       episodes,
@@ -347,12 +353,129 @@ export class RosPolicyNode implements NodeLifecycle {
     };
   }
 
+  /** Starts the between-session job of an ended session; says why when none is started. */
+  private async startJob(sessionId: string, notes: string): Promise<{ jobId: string; message: string }> {
+    const { hooks, parameters, dataDir, modelDir } = this.parts;
+    const logger = this.node.getLogger();
+    if (!hooks.jobs)
+      return {
+        jobId: '',
+        message:
+          'no job runner is wired to this node: run grape session end --session ' +
+          `${sessionId} to score, pair and train`,
+      };
+    try {
+      const autoPromote = parameters.current('auto_promote');
+      const started = await hooks.jobs.start({
+        dataDir,
+        modelDir,
+        sessionId,
+        notes,
+        objective: parameters.current('objective') as Objective,
+        ...(autoPromote ? { autoPromote } : {}),
+      });
+      this.job = { id: started.jobId };
+      logger.info(started.message);
+      return started;
+    } catch (error) {
+      const message = `no job started: ${(error as Error).message}`;
+      logger.warn(`session ${sessionId}: ${message}`);
+      return { jobId: '', message };
+    }
+  }
+
+  /**
+   * Checks on the job this node started (once a second): reports its end on ~/status and in the
+   * log — the candidate and how to promote it, or why it failed — and loads a promoted candidate
+   * as soon as no episode runs.
+   */
+  private followJob(): void {
+    const job = this.job;
+    const jobs = this.parts.hooks.jobs;
+    if (!job || !jobs) return;
+    if (job.state === undefined || !isEnded(job.state.status)) {
+      let state: SessionJobState | undefined;
+      try {
+        state = jobs.state(this.parts.dataDir, job.id);
+      } catch (error) {
+        state = { jobId: job.id, status: 'failed', message: `job ${job.id}: ${(error as Error).message}` };
+      }
+      if (!state) return;
+      const ended = isEnded(state.status);
+      job.state = state;
+      if (ended) this.jobEnded(job, state);
+    }
+    if (job.reloadPending && !this.core.episodeId && !this.reloading) {
+      job.reloadPending = false;
+      this.reloading = this.reloadPolicy('')
+        .then(
+          (policyId) => {
+            this.notify(`running ${policyId}, promoted by job ${job.id}`);
+          },
+          (error: unknown) => {
+            this.notify(`could not load the promoted checkpoint: ${(error as Error).message}`, 'warn');
+          },
+        )
+        .finally(() => {
+          this.reloading = undefined;
+        });
+    }
+  }
+
+  private jobEnded(job: FollowedJob, state: SessionJobState): void {
+    const c = state.candidate;
+    if (state.status !== 'succeeded') {
+      this.notify(`job ${job.id} ${state.status}: ${state.message}`, 'warn');
+      return;
+    }
+    if (!c) {
+      this.notify(`job ${job.id} succeeded: ${state.message}`);
+      return;
+    }
+    if (c.promoted) {
+      job.reloadPending = true;
+      this.notify(
+        `candidate ${c.checkpointId} promoted by job ${job.id}: loading it before the next episode`,
+      );
+    } else {
+      this.notify(
+        `candidate ${c.checkpointId} ready: grape policy promote ${c.adapterId}, then ~/reload_policy`,
+      );
+    }
+  }
+
+  /** Says something on ~/status (the node's state as it is, this message) and in the log. */
+  private notify(message: string, level: 'info' | 'warn' = 'info'): void {
+    const logger = this.node.getLogger();
+    if (level === 'warn') logger.warn(message);
+    else logger.info(message);
+    this.parts.transport.publishStatus({ ...this.core.status(), stamp: this.stamp(), message });
+  }
+
+  private jobDiagnostics(): JobDiagnostics | undefined {
+    const state = this.job?.state;
+    if (!this.job || !state) return undefined;
+    return {
+      id: this.job.id,
+      status: state.status,
+      ...(state.step ? { step: state.step } : {}),
+      message: state.message,
+      ...(state.candidate
+        ? { candidate: state.candidate.checkpointId, promoted: state.candidate.promoted }
+        : {}),
+    };
+  }
+
   async reloadPolicy(checkpointId: string): Promise<string> {
     if (this.core.episodeId) throw new Error(`episode ${this.core.episodeId} is running: end it first`);
-    const { hooks, modelDir, recorder, transport, config, actions } = this.parts;
+    const { hooks, modelDir, dataDir, recorder, transport, config, actions } = this.parts;
+    const adapter = async () =>
+      checkpointId === ''
+        ? ((await resolvePromotedCheckpoint(dataDir, modelDir)).adapterId ?? '')
+        : checkpointId;
     const loaded = await (hooks.loadCheckpoint
       ? hooks.loadCheckpoint(checkpointId)
-      : loadPolicy(modelDir, policyOptions(this.parts.parameters.initial, checkpointId)));
+      : loadPolicy(modelDir, policyOptions(this.parts.parameters.initial, await adapter())));
     const before = this.policy.actions.spec.names.join(' ');
     const after = loaded.policy.actions.spec.names.join(' ');
     const problem = this.core.episodeId
@@ -381,6 +504,7 @@ export class RosPolicyNode implements NodeLifecycle {
   shutdown(reason: string): Promise<void> {
     this.closing ??= (async () => {
       for (const timer of this.timers) timer.cancel();
+      await this.reloading;
       await this.settle();
       if (!this.parts.config.dryRun) this.parts.actions.hold(this.stamp());
       if (this.core.episodeId)
@@ -392,11 +516,15 @@ export class RosPolicyNode implements NodeLifecycle {
   }
 }
 
-/** How the policy is loaded: on `device`, the adapter `checkpoint` (default: the `checkpoint` parameter), sampling. */
-function policyOptions(p: Readonly<PolicyNodeParameters>, checkpoint = p.checkpoint): LoadPolicyOptions {
+function isEnded(status: SessionJobState['status']): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'canceled';
+}
+
+/** How the policy is loaded: on `device`, the adapter `checkpoint` ('' or 'base': the package's own head), sampling. */
+function policyOptions(p: Readonly<PolicyNodeParameters>, checkpoint: string): LoadPolicyOptions {
   return {
     device: p.device,
-    ...(checkpoint ? { adapter: checkpoint } : {}),
+    ...(checkpoint && checkpoint !== BASE_CHECKPOINT ? { adapter: checkpoint } : {}),
     sampling: { greedy: p.greedy, temperature: p.temperature, topK: p.top_k },
   };
 }

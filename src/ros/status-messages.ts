@@ -57,12 +57,45 @@ export function episodeStatusMessage(status: NodeStatus): EpisodeStatusMessage {
   };
 }
 
+/** The between-session job the node started last, as it stands. */
+export interface JobDiagnostics {
+  id: string;
+  status: string;
+  /** The running step and its progress. */
+  step?: string;
+  message: string;
+  /** The checkpoint it trained, and whether it was promoted. */
+  candidate?: string;
+  promoted?: boolean;
+}
+
 export interface DiagnosticsContext {
   header: Header;
   /** The node's fully qualified name, e.g. /grape_policy. */
   nodeName: string;
   /** A recorder failure that stopped the current episode's bag. */
   recorderError?: string;
+  /** The between-session job, once the node started one (a second status, "…: training job"). */
+  job?: JobDiagnostics;
+}
+
+/** WARN for a job that failed or was canceled, OK otherwise. */
+function jobStatus(job: JobDiagnostics, nodeName: string): DiagnosticStatusMessage {
+  const failed = job.status === 'failed' || job.status === 'canceled';
+  const values: [string, string][] = [
+    ['job_id', job.id],
+    ['status', job.status],
+    ['step', job.step ?? ''],
+    ['candidate', job.candidate ?? ''],
+    ['promoted', job.candidate ? String(job.promoted ?? false) : ''],
+  ];
+  return {
+    level: failed ? DiagnosticLevel.WARN : DiagnosticLevel.OK,
+    name: `${nodeName}: training job`,
+    message: job.message,
+    hardware_id: '',
+    values: values.map(([key, value]) => ({ key, value })),
+  };
 }
 
 /**
@@ -92,16 +125,18 @@ export function diagnosticsOf(status: NodeStatus, context: DiagnosticsContext): 
     ['overruns', status.overruns],
     ['intervening', status.intervening],
   ];
+  const nodeName = context.nodeName.replace(/^\//, '');
   return {
     header: context.header,
     status: [
       {
         level,
-        name: `${context.nodeName.replace(/^\//, '')}: policy`,
+        name: `${nodeName}: policy`,
         message,
         hardware_id: '',
         values: values.map(([key, value]) => ({ key, value: String(value) })),
       },
+      ...(context.job ? [jobStatus(context.job, nodeName)] : []),
     ],
   };
 }

@@ -11,6 +11,8 @@ export interface PreferenceSelection {
   taskIds?: readonly string[];
   /** Only pairs stored for this GRAPE iteration. */
   iteration?: number;
+  /** Only pairs whose chosen and rejected episodes were both recorded in these index sessions. */
+  sessionIds?: readonly string[];
 }
 
 /** Why an episode cannot stand in a pair (undefined: it can). */
@@ -28,6 +30,9 @@ export async function preferenceDataset(
   onRead?: (done: number, total: number) => void,
 ): Promise<TrainingSet> {
   const tasks = selection.taskIds ? new Set(selection.taskIds) : undefined;
+  const sessions = selection.sessionIds ? new Set(selection.sessionIds) : undefined;
+  const inSessions = (e: Episode | undefined) =>
+    !sessions || (e?.sessionId !== undefined && sessions.has(e.sessionId));
   const stored = index
     .pairs(selection.iteration === undefined ? {} : { iteration: selection.iteration })
     .filter((p) => !tasks || tasks.has(p.taskId));
@@ -36,6 +41,7 @@ export async function preferenceDataset(
   const usable: Pair[] = [];
   for (const p of stored) {
     const sides = [p.chosenEpisodeId, p.rejectedEpisodeId].map((id) => ({ id, e: index.episode(id) }));
+    if (!sides.every((s) => inSessions(s.e))) continue;
     const bad = sides.find((s) => unusable(s.e) !== undefined);
     if (bad) {
       excluded.push({ id: `pair ${p.id}`, reason: `episode ${bad.id}: ${unusable(bad.e)}` });
@@ -63,7 +69,7 @@ export async function preferenceDataset(
   }
   if (items.length === 0)
     throw new DatasetError(
-      `no usable preference pairs${tasks ? ` of ${[...tasks].join(', ')}` : ''}${selection.iteration === undefined ? '' : ` for iteration ${selection.iteration}`} in the index (score and pair episodes first: grape score, grape pairs)`,
+      `no usable preference pairs${tasks ? ` of ${[...tasks].join(', ')}` : ''}${selection.iteration === undefined ? '' : ` for iteration ${selection.iteration}`}${sessions ? ` in session ${[...sessions].join(', ')}` : ''} in the index (score and pair episodes first: grape score, grape pairs)`,
     );
   return { kind: 'pairs', trajectories: read, items, excluded };
 }

@@ -13,6 +13,8 @@ export interface SftSelection {
   source: SftSource;
   /** Only these tasks (default: every task). */
   taskIds?: readonly string[];
+  /** Only episodes recorded in these index sessions (default: any). */
+  sessionIds?: readonly string[];
 }
 
 /**
@@ -41,10 +43,12 @@ export async function sftDataset(
   onRead?: (done: number, total: number) => void,
 ): Promise<TrainingSet> {
   const tasks = selection.taskIds ? new Set(selection.taskIds) : undefined;
+  const sessions = selection.sessionIds ? new Set(selection.sessionIds) : undefined;
   const excluded: TrainingSet['excluded'] = [];
   const chosen: Episode[] = [];
   for (const e of index.episodes()) {
     if ((tasks && !tasks.has(e.taskId)) || !fromSource(e, selection.source)) continue;
+    if (sessions && (e.sessionId === undefined || !sessions.has(e.sessionId))) continue;
     const reason = reasonLeftOut(e);
     if (reason === undefined) chosen.push(e);
     else excluded.push({ id: e.id, reason });
@@ -57,7 +61,7 @@ export async function sftDataset(
   });
   if (trajectories.length === 0)
     throw new DatasetError(
-      `no ${selection.source === 'rollouts' ? 'successful rollouts' : selection.source === 'demos' ? 'successful demonstrations' : 'successful episodes'}${tasks ? ` of ${[...tasks].join(', ')}` : ''} in the index (record some: grape sim demos)`,
+      `no ${selection.source === 'rollouts' ? 'successful rollouts' : selection.source === 'demos' ? 'successful demonstrations' : 'successful episodes'}${tasks ? ` of ${[...tasks].join(', ')}` : ''} ${sessions ? ` in session ${[...sessions].join(', ')}` : ''} in the index (record some: grape sim demos)`,
     );
   return {
     kind: 'trajectories',

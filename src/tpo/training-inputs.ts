@@ -18,6 +18,8 @@ export interface DataSelection {
   sftSource?: SftSource;
   /** Preference: only pairs of this GRAPE iteration. */
   iteration?: number;
+  /** Only episodes recorded in these index sessions (preference: pairs with both episodes in them). */
+  sessionIds?: string[];
 }
 
 export interface TrainingInputs {
@@ -49,11 +51,16 @@ export function selectTrainingSet(
   onRead?: (done: number, total: number) => void,
 ): Promise<TrainingSet> {
   const tasks = selection.taskIds?.length ? { taskIds: selection.taskIds } : {};
+  const sessions = selection.sessionIds?.length ? { sessionIds: selection.sessionIds } : {};
   return objective === 'sft'
-    ? sftDataset(index, { source: selection.sftSource ?? 'demos', ...tasks }, shape, onRead)
+    ? sftDataset(index, { source: selection.sftSource ?? 'demos', ...tasks, ...sessions }, shape, onRead)
     : preferenceDataset(
         index,
-        { ...tasks, ...(selection.iteration === undefined ? {} : { iteration: selection.iteration }) },
+        {
+          ...tasks,
+          ...sessions,
+          ...(selection.iteration === undefined ? {} : { iteration: selection.iteration }),
+        },
         shape,
         onRead,
       );

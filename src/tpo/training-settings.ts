@@ -47,7 +47,7 @@ const COMMON = {
   featureDtype: 'float16',
 } as const;
 
-/** Defaults for the default model's head (mlp 540 → 256 → 7×256). */
+/** Defaults for the default model's head (mlp 560 → 512 → 512 → 7×256). */
 export const SMALL_HEAD_DEFAULTS: Readonly<Record<Objective, TrainingSettings>> = {
   sft: {
     ...COMMON,

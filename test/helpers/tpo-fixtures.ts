@@ -1,4 +1,4 @@
-// Training fixtures: a model package with the default encoder and a small head (540 → 16 → 7×256),
+// Training fixtures: a model package with the default encoder and a small head (560 → 16 → 7×256),
 // and episodes recorded through the real EpisodeRecorder with chosen per-step tokens, features,
 // flags and logged log-likelihoods, so training data is read back from bags as in production.
 import { mkdtempSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { headSpecOf, writeModelPackage } from '../../src/policy/model-package.js
 import { randomArray } from './random.js';
 
 export const SMALL_HIDDEN = [16];
-export const FEATURES = 540;
+export const FEATURES = 560;
 export const DIMS = 7;
 export const BINS = 256;
 

@@ -1,13 +1,9 @@
 // grape report: one offline HTML file (inline SVG plots, no scripts, no network) of what the data
 // dir holds — success per split per policy, safety and efficiency, GCPG score distributions, pair
 // margins, training curves — with a plain note for each part whose data is absent.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-
 import type { CommandModule } from 'yargs';
 
-import { gatherReportData } from '../../app/report-inputs.js';
-import { ReportBuilder } from '../../report/report-builder.js';
+import { writeReport } from '../../app/report-file.js';
 import type { GlobalArgs } from '../global-args.js';
 import { printJson, printTable } from '../output.js';
 import { reportingErrors } from './costs-options.js';
@@ -17,7 +13,7 @@ interface ReportArgs extends GlobalArgs {
   json: boolean;
 }
 
-export const REPORT_FILE = 'index.html';
+export { REPORT_FILE } from '../../app/report-file.js';
 
 export const reportCommand: CommandModule<GlobalArgs, ReportArgs> = {
   command: 'report',
@@ -30,12 +26,7 @@ export const reportCommand: CommandModule<GlobalArgs, ReportArgs> = {
       .strict(),
   handler: (args) =>
     reportingErrors('report', () => {
-      const data = gatherReportData(args['data-dir']);
-      const { html, sections } = new ReportBuilder(data).build();
-      const out = resolve(args.out ?? join(args['data-dir'], 'report'));
-      mkdirSync(out, { recursive: true });
-      const path = join(out, REPORT_FILE);
-      writeFileSync(path, html);
+      const { path, data, sections } = writeReport(args['data-dir'], args.out);
       if (args.json) {
         printJson({
           path,

@@ -7,9 +7,19 @@
 //   proprio        joint positions scaled to their ranges, sin/cos of the arm joints, and the tool
 //                  centre point's position and axes by the Panda's forward kinematics
 //   instruction    fixed random embeddings of the instruction's word and word-pair ids, Σ / √count
+//   referents      the hue keypoint of the first and of the second colour word in the instruction
+//                  (what to pick, where to put it): colour words → hues is the one piece of language
+//                  the encoder knows, as a pretrained VLA would; without it a small head trained on a
+//                  few hundred demos does not learn to ground "the red cube" (docs/RESULTS.md)
+//   hand-eye       where the tool centre point, and the table point below it, appear in the image (the
+//                  camera's calibrated pose), and each referent's image offset from that table point:
+//                  "is the gripper over the object" as two numbers instead of a mapping to learn
 import type { FeatureBlock } from '../model-manifest.js';
 import { OnnxGraphBuilder, int, ints } from '../onnx/onnx-graph-builder.js';
 import { PANDA_ARM, PANDA_FINGERS, PANDA_HAND, PANDA_TCP_IN_HAND, quatToMatrix } from './panda-kinematics.js';
+import { POLICY_CAMERA_POSE, type CameraPose } from '../../sim/ray-cast-camera.js';
+import { cross, normalize, sub } from '../../sim/rotation.js';
+import { fnv1a32 } from '../instruction-tokenizer.js';
 import { seededNormal } from './seeded-weights.js';
 
 export interface DefaultEncoderConfig {
@@ -37,6 +47,12 @@ export interface DefaultEncoderConfig {
   /** Centre and scale (m) of the workspace the tool centre point position is expressed in. */
   workspaceCentre: [number, number, number];
   workspaceScale: number;
+  /** The calibrated pose of the camera the model's images come from (the simulator's policy camera). */
+  camera: CameraPose;
+  /** Height of the table points the hand-eye block projects below the tool centre point, m. */
+  tableHeight: number;
+  /** Colour words the referent block knows, with their hue (degrees from red, opponent colour axes). */
+  colourWords: Record<string, number>;
 }
 
 export const DEFAULT_ENCODER_CONFIG: Readonly<DefaultEncoderConfig> = {
@@ -53,11 +69,35 @@ export const DEFAULT_ENCODER_CONFIG: Readonly<DefaultEncoderConfig> = {
   embedding: 64,
   workspaceCentre: [0.45, 0, 0.25],
   workspaceScale: 0.25,
+  camera: POLICY_CAMERA_POSE,
+  tableHeight: 0.03,
+  // Hues of the colours' usual sRGB values (CSS), not of the simulator's materials.
+  colourWords: {
+    red: 0,
+    orange: 35,
+    yellow: 60,
+    lime: 90,
+    green: 120,
+    teal: 180,
+    cyan: 180,
+    blue: 240,
+    indigo: 270,
+    violet: 280,
+    purple: 300,
+    magenta: 300,
+    pink: 345,
+  },
 };
 
 export const ENCODER_INPUTS = { image: 'image', joints: 'joints', instruction: 'instruction' } as const;
 export const ENCODER_OUTPUT = 'features';
 const KEYPOINT_STATS = ['mass', 'x', 'y', 'spread-x', 'spread-y'] as const;
+/** Colour words the referent block reads: the first names what to act on, the second where to. */
+const REFERENTS = 2;
+/** Referent stats are small (positions within ±0.6, spreads ~0.05): a gain brings them near unit scale. */
+const REFERENT_GAIN = 2;
+/** Image offsets of a few centimetres are ~0.1: a gain brings them near unit scale. */
+const OFFSET_GAIN = 4;
 /** Embedding-table stream of the seeded weights (the head uses others). */
 export const EMBEDDING_STREAM = 1;
 
@@ -90,7 +130,11 @@ function poolingColumns(size: number, cells: number, extra: number[][] = []): nu
  * Image in [0, 1] RGB → the rgb-grid, hue-grid and hue-keypoint blocks. Pooling and moments are two
  * small matrix products per map (P_rows · M · P_colsᵀ).
  */
-function imageBlocks(g: OnnxGraphBuilder, c: DefaultEncoderConfig, image: string): string[] {
+function imageBlocks(
+  g: OnnxGraphBuilder,
+  c: DefaultEncoderConfig,
+  image: string,
+): { rgbGrid: string; hueGrid: string; keypoints: string; stats: string } {
   const S = c.imageSize;
   const K = c.hues;
   const G = c.hueGrid;
@@ -120,7 +164,7 @@ function imageBlocks(g: OnnxGraphBuilder, c: DefaultEncoderConfig, image: string
   ]);
   // cos(hue - θ_k) for every prototype θ_k; membership ∝ relu(cos(hue - θ_k) - cos(spacing)): 1 at
   // θ_k, 0 from the neighbouring prototypes on, normalized so a colourful pixel's memberships sum to 1.
-  const angles = Array.from({ length: K }, (_, k) => (2 * Math.PI * k) / K);
+  const angles = hueAngles(K);
   const directions = g.floats('hue_directions', [2, K], [...angles.map(Math.cos), ...angles.map(Math.sin)]);
   const cosine = g.op('MatMul', [g.op('Div', [ab, chroma]), directions]);
   const near = g.op('Relu', [g.op('Sub', [cosine, scalar('cos_spacing', Math.cos((2 * Math.PI) / K))])]);
@@ -199,11 +243,132 @@ function imageBlocks(g: OnnxGraphBuilder, c: DefaultEncoderConfig, image: string
   const keypoints = g.op('Flatten', [g.op('Transpose', [stats], { perm: ints([0, 2, 1]) })], {
     axis: int(1),
   });
-  return [rgbGrid, hueGrid, keypoints];
+  return { rgbGrid, hueGrid, keypoints, stats };
+}
+
+function hueAngles(hues: number): number[] {
+  return Array.from({ length: hues }, (_, k) => (2 * Math.PI * k) / hues);
+}
+
+/** The hue memberships of a colour at `degrees`, by the same kernel the image's pixels go through. */
+function colourMembership(degrees: number, hues: number): number[] {
+  const theta = (degrees * Math.PI) / 180;
+  const near = hueAngles(hues).map((a) => Math.max(0, Math.cos(theta - a) - Math.cos((2 * Math.PI) / hues)));
+  const total = near.reduce((a, b) => a + b, 0);
+  return near.map((v) => v / total);
+}
+
+/**
+ * Token ids [n, L] and hue keypoint stats [n, K, 5] → per referent (the k-th colour word among the
+ * instruction's words): the stats of its hues, weighted by its memberships, and 1 if the word is there.
+ */
+function referentBlock(
+  g: OnnxGraphBuilder,
+  c: DefaultEncoderConfig,
+  ids: string,
+  stats: string,
+): { block: string; centroids: string[] } {
+  const K = c.hues;
+  const rows = new Map<number, number[]>();
+  for (const [word, degrees] of Object.entries(c.colourWords)) {
+    const id = 1 + (fnv1a32(word) % (c.vocabSize - 1));
+    const taken = rows.get(id);
+    const membership = colourMembership(degrees, K);
+    if (taken && taken.some((v, k) => Math.abs(v - membership[k]!) > 1e-6))
+      throw new Error(`colour word ${JSON.stringify(word)} shares token id ${id} with another colour`);
+    rows.set(id, membership);
+  }
+  const table = new Float32Array(c.vocabSize * K);
+  for (const [id, membership] of rows) table.set(membership, id * K);
+  // Words come before word pairs in the ids, and pair ids have no colour row: colour words in order.
+  const hues = g.op('Gather', [g.floats('colour_hues', [c.vocabSize, K], table), ids], { axis: int(0) });
+  const isColour = g.op('ReduceSum', [hues, g.int64s('colour_hue_axis', [2])], { keepdims: int(0) });
+  const ordinal = g.op('CumSum', [isColour, g.int64s('colour_token_axis', [1])]);
+  const parts = Array.from({ length: REFERENTS }, (_, r) => {
+    const kth = g.op('Mul', [
+      isColour,
+      g.op('Cast', [g.op('Equal', [ordinal, g.floats(`referent_${r}_ordinal`, [], [r + 1])])], {
+        to: int(1),
+      }),
+    ]);
+    const weights = g.op('MatMul', [g.op('Unsqueeze', [kth, g.int64s(`referent_${r}_axis`, [1])]), hues]);
+    const found = g.op('ReduceSum', [kth, g.int64s(`referent_${r}_found_axis`, [1])], { keepdims: int(1) });
+    const picked = g.op('Reshape', [
+      g.op('MatMul', [weights, stats]),
+      g.int64s(`referent_${r}_shape`, [-1, KEYPOINT_STATS.length]),
+    ]);
+    return { picked, found };
+  });
+  const block = g.op(
+    'Concat',
+    parts.flatMap((p, r) => [
+      g.op('Mul', [p.picked, g.floats(`referent_${r}_gain`, [], [REFERENT_GAIN])]),
+      p.found,
+    ]),
+    { axis: int(1) },
+  );
+  // Centroid x, y of each referent [n, 2]
+  const centroids = parts.map((p, r) =>
+    g.op('Slice', [
+      p.picked,
+      g.int64s(`referent_${r}_xy_start`, [1]),
+      g.int64s(`referent_${r}_xy_end`, [3]),
+      g.int64s(`referent_${r}_xy_axes`, [1]),
+    ]),
+  );
+  return { block, centroids };
+}
+
+/**
+ * World points [n, 3] → image coordinates [n, 2] in the keypoints' convention (x right, y down, both
+ * in [-1, 1] across the image), through the pinhole camera `pose` with a square image.
+ */
+function projectToImage(g: OnnxGraphBuilder, pose: CameraPose, points: string, name: string): string {
+  const forward = normalize(sub(pose.target, pose.position));
+  const right = normalize(cross(forward, [0, 0, 1]));
+  const up = cross(right, forward);
+  const tan = Math.tan((pose.fovy * Math.PI) / 360);
+  // Columns: right / tan, -up / tan, forward → [x·depth, y·depth, depth]
+  const m = [0, 1, 2].flatMap((i) => [right[i]! / tan, -up[i]! / tan, forward[i]!]);
+  const cam = g.op('MatMul', [
+    g.op('Sub', [points, g.floats(`${name}_camera_position`, [3], pose.position)]),
+    g.floats(`${name}_camera_basis`, [3, 3], m),
+  ]);
+  const slice = (start: number, end: number, what: string) =>
+    g.op('Slice', [
+      cam,
+      g.int64s(`${name}_${what}_start`, [start]),
+      g.int64s(`${name}_${what}_end`, [end]),
+      g.int64s(`${name}_${what}_axes`, [1]),
+    ]);
+  return g.op('Div', [slice(0, 2, 'xy'), slice(2, 3, 'depth')]);
+}
+
+/** TCP [n, 3] and referent centroids → the hand-eye block (see the header). */
+function handEyeBlock(
+  g: OnnxGraphBuilder,
+  c: DefaultEncoderConfig,
+  tcp: string,
+  centroids: string[],
+): string {
+  const tcpImage = projectToImage(g, c.camera, tcp, 'tcp');
+  const below = g.op('Add', [
+    g.op('Mul', [tcp, g.floats('drop_to_table_scale', [3], [1, 1, 0])]),
+    g.floats('drop_to_table_height', [3], [0, 0, c.tableHeight]),
+  ]);
+  const belowImage = projectToImage(g, c.camera, below, 'below_tcp');
+  const offsets = centroids.map((xy, r) =>
+    g.op('Mul', [g.op('Sub', [xy, belowImage]), g.floats(`referent_${r}_offset_gain`, [], [OFFSET_GAIN])]),
+  );
+  return g.op('Concat', [tcpImage, belowImage, ...offsets], { axis: int(1) });
 }
 
 /** Joint positions (rad, m) → scaled joints, sin/cos of the arm joints, TCP position and axes. */
-function proprioBlock(g: OnnxGraphBuilder, c: DefaultEncoderConfig, joints: string): string {
+function proprioBlock(
+  g: OnnxGraphBuilder,
+  c: DefaultEncoderConfig,
+  joints: string,
+): { block: string; tcp: string } {
   const all = [...PANDA_ARM, ...PANDA_FINGERS];
   const mid = all.map((j) => (j.range[0] + j.range[1]) / 2);
   const half = all.map((j) => (j.range[1] - j.range[0]) / 2);
@@ -252,18 +417,16 @@ function proprioBlock(g: OnnxGraphBuilder, c: DefaultEncoderConfig, joints: stri
       PANDA_HAND.pos[r]! + [0, 1, 2].reduce((s, k) => s + handRot[3 * r + k]! * PANDA_TCP_IN_HAND[k]!, 0),
   );
   const tcp = g.op('Add', [p, g.op('MatMul', [R, g.floats('tcp_offset', [3, 1], tcpInLink7)])]);
+  const tcpWorld = g.op('Reshape', [tcp, g.int64s('per_step_vector', [-1, 3])]);
   const tcpScaled = g.op('Div', [
-    g.op('Sub', [
-      g.op('Reshape', [tcp, g.int64s('per_step_vector', [-1, 3])]),
-      g.floats('workspace_centre', [3], c.workspaceCentre),
-    ]),
+    g.op('Sub', [tcpWorld, g.floats('workspace_centre', [3], c.workspaceCentre)]),
     g.floats('workspace_scale', [], [c.workspaceScale]),
   ]);
   const tcpRot = g.op('MatMul', [R, g.floats('hand_rot', [3, 3], handRot)]);
   // The hand's x axis (normal to the finger travel) and z axis (approach direction), in the base frame.
   const axesTaken = g.op('Gather', [tcpRot, g.int64s('tcp_axes', [0, 2])], { axis: int(2) });
   const tcpAxes = g.op('Reshape', [axesTaken, g.int64s('per_step_axes', [-1, 6])]);
-  return g.op('Concat', [scaled, ...trig, tcpScaled, tcpAxes], { axis: int(1) });
+  return { block: g.op('Concat', [scaled, ...trig, tcpScaled, tcpAxes], { axis: int(1) }), tcp: tcpWorld };
 }
 
 /** Token ids [n, L] (0 = padding) → Σ embeddings / √count. */
@@ -297,14 +460,26 @@ export function buildDefaultEncoder(config: DefaultEncoderConfig = DEFAULT_ENCOD
   const joints = g.input(ENCODER_INPUTS.joints, 'float', ['n', PANDA_ARM.length + PANDA_FINGERS.length]);
   const ids = g.input(ENCODER_INPUTS.instruction, 'int64', ['n', c.maxTokens]);
 
-  const [rgbGrid, hueGrid, keypoints] = imageBlocks(g, c, image);
-  const parts = [rgbGrid!, hueGrid!, keypoints!, proprioBlock(g, c, joints), instructionBlock(g, c, ids)];
+  const { rgbGrid, hueGrid, keypoints, stats } = imageBlocks(g, c, image);
+  const proprio = proprioBlock(g, c, joints);
+  const referents = referentBlock(g, c, ids, stats);
+  const parts = [
+    rgbGrid,
+    hueGrid,
+    keypoints,
+    proprio.block,
+    instructionBlock(g, c, ids),
+    referents.block,
+    handEyeBlock(g, c, proprio.tcp, referents.centroids),
+  ];
   const sizes = [
     3 * c.rgbGrid ** 2,
     c.hues * c.hueGrid ** 2,
     KEYPOINT_STATS.length * c.hues,
     PANDA_ARM.length + PANDA_FINGERS.length + 2 * PANDA_ARM.length + 3 + 6,
     c.embedding,
+    REFERENTS * (KEYPOINT_STATS.length + 1),
+    4 + 2 * REFERENTS,
   ];
   const F = sizes.reduce((a, b) => a + b, 0);
   g.op('Concat', parts, { axis: int(1) }, ENCODER_OUTPUT);
@@ -327,6 +502,14 @@ export function buildDefaultEncoder(config: DefaultEncoderConfig = DEFAULT_ENCOD
     [
       'instruction',
       `Σ embedding(id) / √count over word and word-pair ids (${c.embedding} dims, fixed seeded table)`,
+    ],
+    [
+      'referents',
+      `per colour word of the instruction (first, second): ${REFERENT_GAIN}× the membership-weighted hue keypoint stats (mass, x, y, spread x, spread y), then 1 if the word is there`,
+    ],
+    [
+      'hand-eye',
+      `image x, y of the TCP and of the table point below it (z = ${c.tableHeight} m) through the calibrated camera, then per referent ${OFFSET_GAIN}× its centroid minus that table point`,
     ],
   ];
   let offset = 0;

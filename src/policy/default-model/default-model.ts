@@ -20,7 +20,7 @@ import { MAX_ROTATION_STEP, MAX_TRANSLATION_STEP } from '../../sim/action-space.
 
 export const DEFAULT_MODEL_NAME = 'grape-default';
 export const DEFAULT_MODEL_VERSION = '1';
-export const DEFAULT_HIDDEN = [256];
+export const DEFAULT_HIDDEN = [512, 512];
 
 /**
  * The action's range (q01/q99) is the simulator's per-step limit, ±5 cm translation and ±0.3 rad
