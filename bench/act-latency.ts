@@ -165,16 +165,12 @@ export async function actLatency(): Promise<void> {
         device: policy.head.device,
       }),
     );
-    const p = pkg.headParameters;
     const weights = {
       inputDim: pkg.headSpec.inputDim,
-      hidden: pkg.headSpec.hidden![0]!,
+      hidden: pkg.headSpec.hidden ?? [],
       actionDims: pkg.headSpec.actionDims,
       bins: pkg.headSpec.bins,
-      w1: p['layers.0.weight']!,
-      b1: p['layers.0.bias']!,
-      w2: p['layers.1.weight']!,
-      b2: p['layers.1.bias']!,
+      parameters: pkg.headParameters,
     };
     const addonGreedy = await policy.head.act(features[0]!, { greedy: true });
     for (const threads of [...new Set([1, availableParallelism()])]) {

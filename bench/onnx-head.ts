@@ -5,14 +5,11 @@ import { OnnxGraphBuilder, int, str } from '../src/policy/onnx/onnx-graph-builde
 
 export interface MlpWeights {
   inputDim: number;
-  hidden: number;
+  hidden: readonly number[];
   actionDims: number;
   bins: number;
-  /** PyTorch layout: [out, in]. */
-  w1: Float32Array;
-  b1: Float32Array;
-  w2: Float32Array;
-  b2: Float32Array;
+  /** The head's parameters by name (`layers.<i>.weight` [out, in], PyTorch layout; `layers.<i>.bias`). */
+  parameters: Readonly<Record<string, Float32Array>>;
 }
 
 function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
@@ -23,18 +20,21 @@ function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
 
 /** Input x [n, F] → log_softmax over each action row, [n, D, B]. */
 function logSoftmaxRows(g: OnnxGraphBuilder, m: MlpWeights): string {
-  const { inputDim: F, hidden: Hd, actionDims: D, bins: B } = m;
-  const x = g.input('x', 'float', ['n', F]);
-  const a1 = g.op('Add', [
-    g.op('MatMul', [x, g.floats('W1', [F, Hd], transpose(m.w1, Hd, F))]),
-    g.floats('b1', [Hd], m.b1),
-  ]);
-  const h = g.op('Gelu', [a1], { approximate: str('tanh') });
-  const z = g.op('Add', [
-    g.op('MatMul', [h, g.floats('W2', [Hd, D * B], transpose(m.w2, D * B, Hd))]),
-    g.floats('b2', [D * B], m.b2),
-  ]);
-  return g.op('LogSoftmax', [g.op('Reshape', [z, g.int64s('rows', [-1, D, B])])], { axis: int(-1) });
+  const { inputDim: F, actionDims: D, bins: B } = m;
+  const widths = [F, ...m.hidden, D * B];
+  let h = g.input('x', 'float', ['n', F]);
+  for (let i = 0; i + 1 < widths.length; i++) {
+    const [inDim, outDim] = [widths[i]!, widths[i + 1]!];
+    const z = g.op('Add', [
+      g.op('MatMul', [
+        h,
+        g.floats(`W${i}`, [inDim, outDim], transpose(m.parameters[`layers.${i}.weight`]!, outDim, inDim)),
+      ]),
+      g.floats(`b${i}`, [outDim], m.parameters[`layers.${i}.bias`]!),
+    ]);
+    h = i + 2 < widths.length ? g.op('Gelu', [z], { approximate: str('tanh') }) : z;
+  }
+  return g.op('LogSoftmax', [g.op('Reshape', [h, g.int64s('rows', [-1, D, B])])], { axis: int(-1) });
 }
 
 /** Σ_d logsoftmax[n, d, t[n, d]] for tokens t [n, D, 1] int64, as output `name` [n]. */

@@ -80,13 +80,14 @@ function line(impl: string, threads: number, ms: number, extra: Partial<Line> = 
 
 async function addonChild(): Promise<void> {
   const { w1, b1, w2, b2, x, tokens } = workload();
-  const head = new NativeActionHead(spec, { device: 'cpu' });
-  await head.setParameters({
+  const parameters = {
     'layers.0.weight': w1,
     'layers.0.bias': b1,
     'layers.1.weight': w2,
     'layers.1.bias': b2,
-  });
+  };
+  const head = new NativeActionHead(spec, { device: 'cpu' });
+  await head.setParameters(parameters);
   const { first, ms } = await time(() => head.logLikelihood(x, tokens));
   const threads = Number(process.env.GRAPE_THREADS);
   const out = line(`addon-${process.env.GRAPE_CPU_ISA ?? 'auto'}`, threads, ms, {
@@ -115,13 +116,14 @@ export async function scoreCpu(): Promise<void> {
   const cores = availableParallelism();
 
   // Reference values from the default addon (all cores) for the accuracy columns.
-  const head = new NativeActionHead(spec, { device: 'cpu' });
-  await head.setParameters({
+  const parameters = {
     'layers.0.weight': w1,
     'layers.0.bias': b1,
     'layers.1.weight': w2,
     'layers.1.bias': b2,
-  });
+  };
+  const head = new NativeActionHead(spec, { device: 'cpu' });
+  await head.setParameters(parameters);
   const addonLp = (await head.logLikelihood(x, tokens)).steps;
 
   for (const isa of ['avx512', 'avx2', 'generic']) {
@@ -137,13 +139,10 @@ export async function scoreCpu(): Promise<void> {
 
   const graph = mlpLogLikelihoodGraph({
     inputDim: F,
-    hidden: HIDDEN,
+    hidden: [HIDDEN],
     actionDims: D,
     bins: B,
-    w1,
-    b1,
-    w2,
-    b2,
+    parameters,
   });
   const t64 = BigInt64Array.from(tokens, (t) => BigInt(t));
   for (const threads of [...new Set([1, cores])]) {
