@@ -4,33 +4,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { EpisodeIndex } from '../src/episode/episode-index.js';
 import { readJobLock } from '../src/jobs/job-lock.js';
 import { cancelJob, startBetweenSessionJob } from '../src/jobs/job-runner.js';
 import { JobStore, processAlive, type JobRecord } from '../src/jobs/job-store.js';
 import { runCli } from './helpers/cli.js';
 import { waitFor } from './helpers/ros-node-harness.js';
-import { tempDir } from './helpers/tpo-fixtures.js';
-
-/** A data dir with an open session of one finished episode (no bag: a command job never reads it). */
-function sessionDataDir(): { dataDir: string; sessionId: string } {
-  const dataDir = tempDir('jobs-cli');
-  const index = EpisodeIndex.open(dataDir);
-  const session = index.startSession({ operator: 'tech' });
-  const e = index.createEpisode({
-    taskId: 'lift',
-    instruction: 'lift',
-    policyCheckpointId: 'm@1/base',
-    sessionId: session.id,
-  });
-  index.finishEpisode(e.id, { status: 'complete', stepCount: 0, outcome: 'failure' });
-  index.close();
-  return { dataDir, sessionId: session.id };
-}
+import { sessionDataDir } from './helpers/job-fixtures.js';
 
 describe('grape session end and grape jobs', () => {
   it('runs the job in the background through the configured command, and shows it', async () => {
-    const { dataDir, sessionId } = sessionDataDir();
+    const { dataDir, sessionId } = sessionDataDir('jobs-cli');
     const end = runCli([
       'session',
       'end',
@@ -66,7 +49,7 @@ describe('grape session end and grape jobs', () => {
   });
 
   it('cancels a running job, stopping what it started', async () => {
-    const { dataDir } = sessionDataDir();
+    const { dataDir } = sessionDataDir('jobs-cli');
     // Started as grape session end starts it: `grape jobs run <id>` in the background.
     const { job } = startBetweenSessionJob(dataDir, { overrides: { command: 'sleep 60' } });
     const store = new JobStore(dataDir);

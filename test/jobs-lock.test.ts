@@ -21,6 +21,7 @@ import {
 import { substituteCommand } from '../src/jobs/job-process.js';
 import { startBetweenSessionJob } from '../src/jobs/job-runner.js';
 import { JobStore, observedJob } from '../src/jobs/job-store.js';
+import { sessionDataDir } from './helpers/job-fixtures.js';
 import { tempDir } from './helpers/tpo-fixtures.js';
 
 /** The pid of a process that has exited (no process has it now). */
@@ -32,22 +33,6 @@ function deadPid(): number {
 function writeLock(dataDir: string, owner: LockOwner): void {
   mkdirSync(join(dataDir, 'jobs'), { recursive: true });
   writeFileSync(lockPath(dataDir), JSON.stringify(owner));
-}
-
-/** A data dir whose index has a session with one (finished, bagless) episode. */
-function sessionDataDir(): { dataDir: string; sessionId: string } {
-  const dataDir = tempDir('jobs-lock');
-  const index = EpisodeIndex.open(dataDir);
-  const session = index.startSession({ operator: 'tech' });
-  const e = index.createEpisode({
-    taskId: 'lift',
-    instruction: 'lift',
-    policyCheckpointId: 'm@1/base',
-    sessionId: session.id,
-  });
-  index.finishEpisode(e.id, { status: 'complete', stepCount: 0, outcome: 'failure' });
-  index.close();
-  return { dataDir, sessionId: session.id };
 }
 
 describe('job lock', () => {
@@ -112,7 +97,7 @@ describe('job lock', () => {
   });
 
   it('refuses a second between-session job while one runs; the session is closed all the same', () => {
-    const { dataDir, sessionId } = sessionDataDir();
+    const { dataDir, sessionId } = sessionDataDir('jobs-lock');
     const first = startBetweenSessionJob(dataDir, { sessionId }, () => process.pid);
     assert.equal(first.closed, true);
     assert.equal(readJobLock(dataDir)?.jobId, first.job.id);

@@ -2,18 +2,16 @@
 // as on a robot. (On a robot: ros2 launch grape policy.launch.py.)
 import type { CommandModule } from 'yargs';
 
-import { episodeRequests, runSimEpisodes, summarizeByTask } from '../../app/sim-episodes.js';
-import type { SplitName } from '../../sim/splits.js';
+import { summarizeByTask } from '../../app/sim-episodes.js';
 import type { GlobalArgs } from '../global-args.js';
 import { printJson } from '../output.js';
-import { progressBar } from '../progress.js';
 import {
   printEpisodes,
   printTaskSummary,
+  runSimBatchWithProgress,
   samplingOf,
   samplingOptions,
   simEpisodeOptions,
-  taskIdsOf,
   type SamplingArgs,
   type SimEpisodeArgs,
 } from './sim-episode-options.js';
@@ -42,32 +40,11 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         return true;
       }),
   handler: async (args) => {
-    const requests = episodeRequests(
-      taskIdsOf(args),
-      args.episodes,
-      args['seed-start'],
-      args.split as SplitName,
-    );
-    const bar = progressBar('run [{bar}] {value}/{total} episodes | {task} seed {seed}: {outcome}');
-    bar.start(requests.length, 0, { task: '', seed: '', outcome: '' });
-    let report;
-    try {
-      report = await runSimEpisodes({
-        dataDir: args['data-dir'],
-        actor: 'policy',
-        requests,
-        device: args.device,
-        dryRun: args['dry-run'],
-        sampling: samplingOf(args),
-        ...(args.policy === undefined ? {} : { modelDir: args.policy }),
-        ...(args.adapter === undefined ? {} : { adapter: args.adapter }),
-        onEpisode: (r, i) => {
-          bar.update(i + 1, { task: r.taskId, seed: r.seed, outcome: r.success ? 'success' : 'failure' });
-        },
-      });
-    } finally {
-      bar.stop();
-    }
+    const report = await runSimBatchWithProgress(args, 'run', {
+      actor: 'policy',
+      dryRun: args['dry-run'],
+      sampling: samplingOf(args),
+    });
     const summary = summarizeByTask(report.results);
     if (args.json) {
       printJson({ policyId: report.policyId, modelDir: report.modelDir, episodes: report.results, summary });

@@ -2,11 +2,18 @@
 import type { Argv } from 'yargs';
 
 import type { SimEpisodeResult } from '../../app/sim-runner.js';
-import type { TaskSummary } from '../../app/sim-episodes.js';
+import {
+  episodeRequests,
+  runSimEpisodes,
+  type SimBatchOptions,
+  type SimBatchReport,
+  type TaskSummary,
+} from '../../app/sim-episodes.js';
 import type { SamplingOptions } from '../../policy/policy.js';
-import { SPLITS } from '../../sim/splits.js';
+import { SPLITS, type SplitName } from '../../sim/splits.js';
 import { TASKS } from '../../sim/task-registry.js';
 import { printTable } from '../output.js';
+import { progressBar } from '../progress.js';
 
 export interface SimEpisodeArgs {
   task: string[] | undefined;
@@ -127,4 +134,38 @@ export function printTaskSummary(summary: readonly TaskSummary[]): void {
       s.meanCollisions.toFixed(2),
     ]),
   );
+}
+
+/**
+ * The episodes `args` ask for (tasks, count, seeds, split; the model package, adapter, device), run
+ * with a progress bar named `label`; `options` says who acts and how.
+ */
+export async function runSimBatchWithProgress(
+  args: SimEpisodeArgs & { 'data-dir': string },
+  label: string,
+  options: Pick<SimBatchOptions, 'actor' | 'expert' | 'sampling' | 'dryRun'>,
+): Promise<SimBatchReport> {
+  const requests = episodeRequests(
+    taskIdsOf(args),
+    args.episodes,
+    args['seed-start'],
+    args.split as SplitName,
+  );
+  const bar = progressBar(`${label} [{bar}] {value}/{total} episodes | {task} seed {seed}: {outcome}`);
+  bar.start(requests.length, 0, { task: '', seed: '', outcome: '' });
+  try {
+    return await runSimEpisodes({
+      ...options,
+      dataDir: args['data-dir'],
+      requests,
+      device: args.device,
+      ...(args.policy === undefined ? {} : { modelDir: args.policy }),
+      ...(args.adapter === undefined ? {} : { adapter: args.adapter }),
+      onEpisode: (r, i) => {
+        bar.update(i + 1, { task: r.taskId, seed: r.seed, outcome: r.success ? 'success' : 'failure' });
+      },
+    });
+  } finally {
+    bar.stop();
+  }
 }
