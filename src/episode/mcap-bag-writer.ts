@@ -21,7 +21,7 @@ import {
   type ChunkContents,
   type PackedRecords,
 } from './mcap-chunk.js';
-import { encodeSummary, type McapSummary } from './mcap-summary.js';
+import { emptyStatistics, encodeSummary, type McapSummary } from './mcap-summary.js';
 import { writeFully } from './write-fully.js';
 
 export interface McapBagWriterOptions {
@@ -53,17 +53,7 @@ export class McapBagWriter {
   private readonly channels: McapTypes.Channel[] = [];
   private readonly chunkIndexes: McapTypes.ChunkIndex[] = [];
   private readonly metadataIndexes: McapTypes.MetadataIndex[] = [];
-  private readonly statistics: McapTypes.Statistics = {
-    messageCount: 0n,
-    schemaCount: 0,
-    channelCount: 0,
-    attachmentCount: 0,
-    metadataCount: 0,
-    chunkCount: 0,
-    messageStartTime: 0n,
-    messageEndTime: 0n,
-    channelMessageCounts: new Map(),
-  };
+  private readonly statistics: McapTypes.Statistics = emptyStatistics();
   private readonly sequences = new Map<number, number>();
   private queue: Queued[] = [];
   private queuedBytes = 0;

@@ -11,7 +11,7 @@ import { McapChunkBuilder, McapIndexedReader, McapStreamReader, type McapTypes }
 import { BagFormatError } from '../bag/bag-errors.js';
 import { decompressHandlers, FileReadable } from '../bag/mcap-file.js';
 import { frameChunk, loadChunkCompression, packChunkRecords } from './mcap-chunk.js';
-import { encodeSummary, type McapSummary } from './mcap-summary.js';
+import { emptyStatistics, encodeSummary, type McapSummary } from './mcap-summary.js';
 import { writeFully } from './write-fully.js';
 
 export interface McapRepair {
@@ -27,20 +27,6 @@ interface OpenChunk {
   index: McapTypes.ChunkIndex;
   records: McapTypes.TypedMcapRecords['Schema' | 'Channel' | 'Message'][];
   channelsWithMessages: Set<number>;
-}
-
-function emptyStatistics(): McapTypes.Statistics {
-  return {
-    messageCount: 0n,
-    schemaCount: 0,
-    channelCount: 0,
-    attachmentCount: 0,
-    metadataCount: 0,
-    chunkCount: 0,
-    messageStartTime: 0n,
-    messageEndTime: 0n,
-    channelMessageCounts: new Map(),
-  };
 }
 
 async function summaryIfComplete(readable: FileReadable): Promise<McapSummary | undefined> {

@@ -13,6 +13,21 @@ export interface McapSummary {
   chunkIndexes: readonly McapTypes.ChunkIndex[];
 }
 
+/** Statistics of a file with nothing in it yet. */
+export function emptyStatistics(): McapTypes.Statistics {
+  return {
+    messageCount: 0n,
+    schemaCount: 0,
+    channelCount: 0,
+    attachmentCount: 0,
+    metadataCount: 0,
+    chunkCount: 0,
+    messageStartTime: 0n,
+    messageEndTime: 0n,
+    channelMessageCounts: new Map(),
+  };
+}
+
 /**
  * Bytes to append at `dataEnd` (the end of the last data record). `dataSectionCrc` 0 means
  * unknown, as the MCAP spec allows.
