@@ -103,6 +103,26 @@ function percentile(values: number[], q: number): number {
 }
 
 /** The recorder in real time: each message at its scheduled time, for SECONDS. */
+/**
+ * Ends the benchmark's episode and closes the recorder: its stats, the wall and CPU time since
+ * `t0`/`cpu0` to the episode's end, and the bag's size once closed; the data dir goes.
+ */
+async function finishRecording(
+  recorder: EpisodeRecorder,
+  dataDir: string,
+  t0: number,
+  cpu0: NodeJS.CpuUsage,
+) {
+  const stats = recorder.stats()!;
+  const episode = await recorder.endEpisode({ outcome: 'success' });
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  await recorder.close();
+  const file = statSync(join(dataDir, episode.bagPath, `${episode.id}_0.mcap`)).size;
+  rmSync(dataDir, { recursive: true, force: true });
+  return { stats, wall, cpu, file };
+}
+
 async function realtime(
   config: string,
   camera: { rateHz: number; downscale: number },
@@ -144,13 +164,7 @@ async function realtime(
     }
     await new Promise((r) => setTimeout(r, 1));
   }
-  const stats = recorder.stats()!;
-  const episode = await recorder.endEpisode({ outcome: 'success' });
-  const wall = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  await recorder.close();
-  const file = statSync(join(dataDir, episode.bagPath, `${episode.id}_0.mcap`)).size;
-  rmSync(dataDir, { recursive: true, force: true });
+  const { stats, wall, cpu, file } = await finishRecording(recorder, dataDir, t0, cpu0);
   const kept = stats.messages['/camera/image_raw'] ?? 0;
   const inputBytes = stats.messageBytes;
   return {
@@ -190,13 +204,7 @@ async function flatOut(pictures: Uint8Array[], frames: number): Promise<Line> {
     recorder.record('/camera/image_raw', image(t, pictures[i % pictures.length]!), t);
     if (i % 8 === 7) await new Promise((r) => setImmediate(r)); // let the writes proceed
   }
-  const stats = recorder.stats()!;
-  const episode = await recorder.endEpisode({ outcome: 'success' });
-  const wall = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  await recorder.close();
-  const file = statSync(join(dataDir, episode.bagPath, `${episode.id}_0.mcap`)).size;
-  rmSync(dataDir, { recursive: true, force: true });
+  const { stats, wall, cpu, file } = await finishRecording(recorder, dataDir, t0, cpu0);
   const input = stats.messageBytes;
   return {
     workload: 'record',
