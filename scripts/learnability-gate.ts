@@ -2,7 +2,8 @@
 // evaluates a checkpoint greedily on the in-domain evaluation seeds, sharded over child processes
 // (the simulator is single-threaded: one process per core). Training in between is `grape train`.
 //
-//   npx tsx scripts/learnability-gate.ts demos --data-dir D --per-task 100 [--seed-start 1000] [--noise M] [--jobs 2]
+//   npx tsx scripts/learnability-gate.ts demos --data-dir D --per-task 100 [--seed-start 1000] [--noise M]
+//                                              [--execution-noise M] [--jobs 2]
 //   npx tsx scripts/learnability-gate.ts eval  --data-dir D --adapter ID [--seeds 50] [--jobs 2] [--out F]
 //
 // eval prints the per-task success table and whether the gate holds: mean success over tasks in
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { episodeRequests, runSimEpisodes, summarizeByTask } from '../src/app/sim-episodes.js';
 import type { SimEpisodeRequest, SimEpisodeResult } from '../src/app/sim-runner.js';
 import { ensureDefaultModel } from '../src/app/model-location.js';
+import type { ExpertOptions } from '../src/sim/scripted-expert.js';
 import { TASKS } from '../src/sim/task-registry.js';
 
 const GATE = { low: 0.3, high: 0.7, perTask: 0.1 };
@@ -25,8 +27,8 @@ interface Shard {
   modelDir: string;
   adapter?: string;
   actor: 'policy' | 'expert';
-  /** The expert's per-step action noise, m (default: its own). */
-  noise?: number;
+  /** The expert's noise settings (default: its own). */
+  expert?: ExpertOptions;
   requests: SimEpisodeRequest[];
   out: string;
 }
@@ -39,7 +41,7 @@ async function runShard(shard: Shard): Promise<void> {
     ...(shard.adapter === undefined ? {} : { adapter: shard.adapter }),
     device: 'cpu',
     actor: shard.actor,
-    ...(shard.noise === undefined ? {} : { expert: { actionNoise: shard.noise } }),
+    ...(shard.expert === undefined ? {} : { expert: shard.expert }),
     sampling: { greedy: true },
     requests: shard.requests,
     onEpisode: (r, i) => {
@@ -117,6 +119,7 @@ if (command === 'shard') {
       task: { type: 'string', multiple: true },
       jobs: { type: 'string', default: '2' },
       noise: { type: 'string' },
+      'execution-noise': { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -136,8 +139,13 @@ if (command === 'shard') {
       Number(values['seed-start'] ?? 1000),
       'in-domain',
     );
-    const noise = values.noise === undefined ? {} : { noise: Number(values.noise) };
-    const results = await runSharded({ dataDir, modelDir, actor: 'expert', ...noise }, requests, jobs);
+    const expert: ExpertOptions = {
+      ...(values.noise === undefined ? {} : { actionNoise: Number(values.noise) }),
+      ...(values['execution-noise'] === undefined
+        ? {}
+        : { executionNoise: Number(values['execution-noise']) }),
+    };
+    const results = await runSharded({ dataDir, modelDir, actor: 'expert', expert }, requests, jobs);
     process.stdout.write(
       `recorded ${results.length} demonstrations, ${results.filter((r) => r.success).length} successful\n`,
     );

@@ -302,7 +302,7 @@ describe('default encoder', () => {
     model.delete();
   });
 
-  it('hand-eye: the TCP and the table point below it where the camera renders them, and the offsets', async () => {
+  it('hand-eye: the TCP and the table point below it where the camera renders them, and the referents on the table', async () => {
     const scene = colourImage('rgb8', 96, 96, (x, y) =>
       x >= 40 && x < 52 && y >= 60 && y < 72 ? [220, 30, 30] : [128, 128, 128],
     );
@@ -330,10 +330,12 @@ describe('default encoder', () => {
       expected.forEach((v, k) => {
         assert.ok(Math.abs(h[k]! - v) < 1e-4, `pose ${i}: ${h.join(' ')}`);
       });
+      // The red referent's table offset, added to the TCP, is the table point the camera shows there.
       const red = keypoint(b, 0);
+      const onTable = image([tcp[0] + h[4]! / 10, tcp[1] + h[5]! / 10, tableHeight]);
       assert.ok(
-        Math.abs(h[4]! - 4 * (red[1]! - below[0]!)) < 1e-4 &&
-          Math.abs(h[5]! - 4 * (red[2]! - below[1]!)) < 1e-4,
+        Math.abs(onTable[0]! - red[1]!) < 1e-4 && Math.abs(onTable[1]! - red[2]!) < 1e-4,
+        `pose ${i}: the red centroid at ${red.slice(1, 3).join(', ')}, its table point at ${onTable.join(', ')}`,
       );
     });
   });

@@ -218,7 +218,7 @@ describe('checkpoints', () => {
     writeFileSync(file, poisoned);
     await assert.rejects(
       resolvePromotedCheckpoint(dataDir, modelDir),
-      /the promoted checkpoint small@1\/good cannot be loaded: .*good\.safetensors: layers\.1\.weight\[28671\]: is NaN \(grape policy rollback, or promote another\)/,
+      /the promoted checkpoint small@1\/good cannot be loaded: .*good\.safetensors: layers\.1\.weight\[7167\]: is NaN \(grape policy rollback, or promote another\)/,
     );
     writeFileSync(file, bytes);
 

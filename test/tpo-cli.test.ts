@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 
 import type { TrainingSummary } from '../src/tpo/training-job.js';
 import { runCli } from './helpers/cli.js';
-import { recordEpisodes, step, tempDir, writeSmallModel } from './helpers/tpo-fixtures.js';
+import { BINS, recordEpisodes, step, tempDir, writeSmallModel } from './helpers/tpo-fixtures.js';
 
 describe('grape train and grape policy', () => {
   it('trains a checkpoint, lists it, promotes and rolls back', async () => {
@@ -21,7 +21,7 @@ describe('grape train and grape policy', () => {
         seed,
         policyId: 'expert:scripted',
         outcome: 'success' as const,
-        steps: Array.from({ length: 6 }, (_, i) => step((seed + i * 11) % 256, seed * 10 + i)),
+        steps: Array.from({ length: 6 }, (_, i) => step((seed + i * 11) % BINS, seed * 10 + i)),
       })),
     );
     const grape = (...args: string[]) => runCli(['--data-dir', dataDir, ...args]);

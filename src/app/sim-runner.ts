@@ -9,7 +9,7 @@ import type { NodeStatus, NodeTransport, StepPolicy } from '../node/node-interfa
 import { EE_DELTA_NAMES } from '../node/action-limits.js';
 import { PolicyNode, type PolicyNodeConfig } from '../node/policy-node.js';
 import { CONTROL_HZ, MAX_ROTATION_STEP, MAX_TRANSLATION_STEP, TCP_WORKSPACE } from '../sim/action-space.js';
-import { ScriptedExpert, type ExpertOptions } from '../sim/scripted-expert.js';
+import { DEMONSTRATION_NOISE, ScriptedExpert, type ExpertOptions } from '../sim/scripted-expert.js';
 import { SimEnvironment, type Observation } from '../sim/sim-environment.js';
 import type { SplitName } from '../sim/splits.js';
 import type { StepSignals } from '../sim/step-signals.js';
@@ -119,14 +119,19 @@ export class SimRunner {
     return this.run(request);
   }
 
-  /** One demonstration: the scripted expert acts (with its noise), recorded as its own steps. */
+  /**
+   * One demonstration: the scripted expert acts, recorded as its own steps; its noise settings go over
+   * DEMONSTRATION_NOISE.
+   */
   runExpertEpisode(request: SimEpisodeRequest, expert: ExpertOptions = {}): Promise<SimEpisodeResult> {
     return this.run(request, expert);
   }
 
   private async run(request: SimEpisodeRequest, expertOptions?: ExpertOptions): Promise<SimEpisodeResult> {
     const info = this.env.reset(request.taskId, request.seed, request.split);
-    const expert = expertOptions ? new ScriptedExpert(this.env.taskEpisode, expertOptions) : undefined;
+    const expert = expertOptions
+      ? new ScriptedExpert(this.env.taskEpisode, { ...DEMONSTRATION_NOISE, ...expertOptions })
+      : undefined;
     // Bag times: the wall clock at the start plus simulated time, so episodes sort as they ran.
     const origin = BigInt(Date.now()) * 1_000_000n;
     const at = (simSeconds: number) => origin + BigInt(Math.round(simSeconds * NS_PER_S));
@@ -151,7 +156,9 @@ export class SimRunner {
       if (expert) this.node.demonstrate(expert.act(signals));
       const tick = await this.node.tick(now);
       if (!('action' in tick)) throw new Error(`the node did not step (${tick.kind})`);
-      const executed = this.options.dryRun ? holdOf(tick.action) : tick.action;
+      const executed = this.options.dryRun
+        ? holdOf(tick.action)
+        : (expert?.disturb(tick.action) ?? tick.action);
       const result = this.env.step(Array.from(executed));
       signals = result.signals;
       this.recorder.record(

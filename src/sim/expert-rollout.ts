@@ -47,7 +47,7 @@ export function runExpertEpisode(
   do {
     const observation = options.observe ? env.observe() : undefined;
     const action = expert.act(env.signals());
-    result = env.step(action);
+    result = env.step(expert.disturb(action));
     if (result.signals.contacts.some((c) => !c.target)) stepsWithCollisions++;
     options.onStep?.({ observation, action, result });
   } while (!result.done);

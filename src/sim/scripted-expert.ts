@@ -1,21 +1,15 @@
 // A scripted expert that solves the tasks from privileged state (true object poses and sizes), acting
 // through the same 7-dim end-effector actions a policy uses, with seeded noise on its waypoints and
 // actions so its demonstrations vary. It executes the task's plan (ExpertSkill[]) as waypoint-following
-// phases, and retries a grasp that failed or an object that slipped out.
+// phases, and retries a grasp that failed or an object that slipped out. It steers from the measured TCP
+// pose (what a policy sees), so it corrects whatever moved the arm off its path, including the
+// disturbances it can draw for DART-style demonstrations.
 import type { ExpertSkill } from './expert-skill.js';
-import {
-  GRIPPER_CLOSE_ACTION,
-  GRIPPER_OPEN_ACTION,
-  MAX_TRANSLATION_STEP,
-  TCP_WORKSPACE,
-  targetFollowed,
-} from './action-space.js';
+import { GRIPPER_CLOSE_ACTION, GRIPPER_OPEN_ACTION, MAX_TRANSLATION_STEP } from './action-space.js';
 import {
   quatConjugate,
-  quatFromEuler,
   quatFromMatrix,
   quatMultiply,
-  quatNormalize,
   quatToRotationVector,
   rotate,
   wrapAngle,
@@ -24,21 +18,48 @@ import {
 } from './rotation.js';
 import { footprintRadius, restingHalfHeight, type SceneObject } from './scene-spec.js';
 import { SeededRandom } from './seeded-random.js';
-import type { BodyPose, StepSignals } from './step-signals.js';
+import type { StepSignals } from './step-signals.js';
 import type { TaskEpisode } from './task-episode.js';
 
 export interface ExpertOptions {
   /** standard deviation of the per-step translation noise, m (rotation noise scales with it) */
   actionNoise?: number;
+  /**
+   * standard deviation of a disturbance added to the executed action but not to the recorded one, m
+   * (rotation scales with it): DART (Laskey et al. 2017). The demonstrations then visit states off the
+   * expert's own path and show its corrections from there, which is what a cloned policy meets.
+   */
+  executionNoise?: number;
   /** spread of the per-episode waypoint offsets (grasp and release points), m */
   waypointNoise?: number;
   /** seeds the noise; defaults to the episode's (task, split, seed) */
   noiseSeed?: number;
 }
 
+/**
+ * How demonstrations are recorded (SimRunner): clean labels, and DART disturbances of 9 mm per step in
+ * free space (3 mm near objects) so the data shows the way back from off-path states.
+ */
+export const DEMONSTRATION_NOISE: ExpertOptions = { actionNoise: 0, executionNoise: 0.009 };
+
 /** Largest translation the expert asks for per step: inside the simulator's limit, so never clamped. */
 const MAX_STEP = 0.8 * MAX_TRANSLATION_STEP;
 const MAX_TURN = 0.25;
+interface Motion {
+  /** largest translation per step and axis, m */
+  speed: number;
+  /** fraction of the remaining distance covered per step, below the speed cap (1: all of it) */
+  gain: number;
+}
+/**
+ * In free space: half the remaining distance per step. A proportional approach shows the policy every
+ * offset with its action, where covering it in one step showed full speed, then one odd step, then zero.
+ */
+const FREE: Motion = { speed: MAX_STEP, gain: 0.5 };
+/** Down onto a grasp: the whole way, or the fingers close above mid-height and a heavy object slips. */
+const ONTO_GRASP: Motion = { speed: MAX_STEP, gain: 1 };
+/** Holding an object: slower, and easing into the waypoint, or the arm's jolts shake a heavy one loose. */
+const CARRY: Motion = { speed: 0.015, gain: 0.5 };
 /** Close enough to a waypoint to move on, m. */
 const REACHED = 0.008;
 /** TCP height above the object's top while lining up a grasp. */
@@ -52,6 +73,10 @@ const MAX_GRASP_WIDTH = 0.07;
 const PUSH_SPEED = 0.02;
 const PUSH_HEIGHT = 0.018;
 const MAX_GRASP_ATTEMPTS = 3;
+/** Lateral distance to a waypoint within which the expert goes down to it. */
+const LINED_UP = 0.02;
+/** Rotation noise (rad) per metre of translation noise. */
+const ROTATION_NOISE_SCALE = 5;
 
 type Phase = 'approach' | 'descend' | 'close' | 'raise' | 'carry' | 'lower' | 'release' | 'retreat';
 
@@ -67,13 +92,9 @@ export class ScriptedExpert {
   private pushStart: Vec3 | undefined;
   /** where the current skill backs off to once done */
   private retreatTo: Vec3 | undefined;
-  /**
-   * The target pose the expert's actions have asked for. Actions move the simulator's target, which the
-   * arm follows a control period behind, so steering by the measured pose alone would overshoot.
-   */
-  private commanded: BodyPose | undefined;
   private readonly rng: SeededRandom;
   private readonly actionNoise: number;
+  private readonly executionNoise: number;
   private readonly graspJitter: Vec3;
   private readonly releaseJitter: Vec3;
 
@@ -89,6 +110,7 @@ export class ScriptedExpert {
       options.noiseSeed ?? 'default',
     );
     this.actionNoise = options.actionNoise ?? 0.002;
+    this.executionNoise = options.executionNoise ?? 0;
     const spread = options.waypointNoise ?? 0.003;
     const jitter = (): Vec3 => [this.rng.normal() * spread, this.rng.normal() * spread, 0];
     this.graspJitter = jitter();
@@ -98,11 +120,21 @@ export class ScriptedExpert {
 
   /** The next action for the state in `signals`. */
   act(signals: StepSignals): number[] {
-    if (!this.commanded || !targetFollowed(this.commanded, signals.ee)) this.commanded = signals.ee;
     const skill = this.episode.setup.expertPlan[this.skillIndex];
     if (!skill) return this.hold(signals, this.currentYaw(signals), 'open');
     this.phaseSteps++;
     return this.skillAction(skill, signals);
+  }
+
+  /** What the arm executes for the recorded `action`: the action plus the disturbance, if any. */
+  disturb(action: ArrayLike<number>): number[] {
+    // Full strength in free space; near objects a third, so the disturbance does not knock them over.
+    const freeSpace = this.phase === 'approach' || this.phase === 'retreat';
+    const n = freeSpace ? this.executionNoise : this.executionNoise / 3;
+    const out = Array.from(action);
+    if (n === 0) return out;
+    for (let i = 0; i < 6; i++) out[i]! += this.rng.normal() * (i < 3 ? n : n * ROTATION_NOISE_SCALE);
+    return out;
   }
 
   private skillAction(skill: ExpertSkill, s: StepSignals): number[] {
@@ -132,12 +164,12 @@ export class ScriptedExpert {
     switch (this.phase) {
       case 'approach':
         if (this.reached(s, above, 0.015) && this.aligned(s, this.graspYaw)) this.enter('descend');
-        return this.toward(s, above, this.graspYaw, 'open');
+        return this.toward(s, lineUpFirst(s, above), this.graspYaw, 'open');
       case 'descend': {
         // Fingertips 1 cm below the TCP: grasp at mid-height, but keep them off the table.
         const grasp: Vec3 = [above[0], above[1], Math.max(o.position[2], 0.016)];
         if (this.reached(s, grasp, 0.006) || this.phaseSteps > 30) this.enter('close');
-        return this.toward(s, grasp, this.graspYaw, 'open');
+        return this.toward(s, grasp, this.graspYaw, 'open', ONTO_GRASP);
       }
       case 'close':
         if (this.phaseSteps >= GRIP_STEPS) {
@@ -148,16 +180,16 @@ export class ScriptedExpert {
       default: {
         // raise
         if (s.gripper.grasped !== name && this.phaseSteps > 2) return this.retryGrasp(s);
-        const up: Vec3 = [this.commanded!.position[0], this.commanded!.position[1], carryHeight];
+        const up: Vec3 = [s.ee.position[0], s.ee.position[1], carryHeight];
         if (this.reached(s, up, 0.015)) this.nextSkill();
-        return this.toward(s, up, this.graspYaw, 'close');
+        return this.toward(s, up, this.graspYaw, 'close', CARRY);
       }
     }
   }
 
   private holdAt(s: StepSignals, height: number): number[] {
-    const [x, y] = this.commanded!.position;
-    return this.toward(s, [x, y, height], this.currentYaw(s), 'close');
+    const [x, y] = s.ee.position;
+    return this.toward(s, [x, y, height], this.currentYaw(s), 'close', CARRY);
   }
 
   private place(skill: Extract<ExpertSkill, { kind: 'place' }>, s: StepSignals): number[] {
@@ -174,21 +206,21 @@ export class ScriptedExpert {
       case 'carry': {
         // Rise first, then travel level: the straight line could sweep through things on the table.
         const overhead: Vec3 = [x, y, skill.carryHeight];
-        const [cx, cy, cz] = this.commanded!.position;
+        const [cx, cy, cz] = s.ee.position;
         const waypoint: Vec3 = cz >= skill.carryHeight - 0.03 ? overhead : [cx, cy, skill.carryHeight];
         if (this.reached(s, overhead, 0.012)) this.enter('lower');
-        return this.toward(s, waypoint, yaw, 'close');
+        return this.toward(s, waypoint, yaw, 'close', CARRY);
       }
       case 'lower': {
         const release: Vec3 = [x, y, anchor[2] + skill.offset[2] + this.graspOffset];
         if (this.reached(s, release, 0.006) || this.phaseSteps > 40) this.enter('release');
-        return this.toward(s, release, yaw, 'close');
+        return this.toward(s, release, yaw, 'close', CARRY);
       }
       case 'release':
         if (this.phaseSteps >= GRIP_STEPS) this.enter('retreat');
         return this.hold(s, yaw, 'open');
       default: {
-        const [cx, cy] = this.commanded!.position;
+        const [cx, cy] = s.ee.position;
         const up = (this.retreatTo ??= [cx, cy, skill.carryHeight]);
         if (this.reached(s, up, 0.02)) this.nextSkill();
         return this.toward(s, up, yaw, 'open');
@@ -211,7 +243,7 @@ export class ScriptedExpert {
       case 'approach': {
         const over: Vec3 = [start[0], start[1], 0.1];
         if (this.reached(s, over, 0.012) && this.aligned(s, yaw)) this.enter('descend');
-        return this.toward(s, over, yaw, 'close');
+        return this.toward(s, lineUpFirst(s, over), yaw, 'close');
       }
       case 'descend': {
         const low: Vec3 = [start[0], start[1], height];
@@ -221,7 +253,7 @@ export class ScriptedExpert {
       case 'carry': {
         if (travelled >= skill.distance) this.enter('retreat');
         // Advance along the push direction while steering back onto the line through the object's centre.
-        const p = this.commanded!.position;
+        const p = s.ee.position;
         const along = (o[0] - p[0]) * dir[0] + (o[1] - p[1]) * dir[1];
         const lateral = [o[0] - p[0] - along * dir[0], o[1] - p[1] - along * dir[1]];
         const ahead: Vec3 = [
@@ -229,10 +261,10 @@ export class ScriptedExpert {
           p[1] + dir[1] * PUSH_SPEED + 0.5 * lateral[1]!,
           height,
         ];
-        return this.toward(s, ahead, yaw, 'close', PUSH_SPEED);
+        return this.toward(s, ahead, yaw, 'close', { speed: PUSH_SPEED, gain: 1 });
       }
       default: {
-        const [cx, cy] = this.commanded!.position;
+        const [cx, cy] = s.ee.position;
         // Back away from the object as well as up, so the fingers do not drag it along.
         const back = (this.retreatTo ??= [cx - dir[0] * 0.03, cy - dir[1] * 0.03, 0.15]);
         if (this.reached(s, back, 0.02)) this.nextSkill();
@@ -294,18 +326,16 @@ export class ScriptedExpert {
     return best.yaw;
   }
 
-  /** A step of the target towards `waypoint` (at most `speed`), turning towards `yaw`, with noise. */
+  /** A step of the target towards `waypoint` (as fast as `motion` allows), turning towards `yaw`, with noise. */
   private toward(
     s: StepSignals,
     waypoint: Vec3,
     yaw: number,
     gripper: 'open' | 'close',
-    speed = MAX_STEP,
+    motion = FREE,
   ): number[] {
-    const from = this.commanded!;
+    const from = s.ee;
     const delta = waypoint.map((w, i) => w - from.position[i]!) as Vec3;
-    const norm = Math.hypot(...delta);
-    const scale = norm > speed ? speed / norm : 1;
     // Closing axes are symmetric under a half turn: aim for the equivalent yaw nearest the current one.
     const current = yawOfClosingAxis(from.orientation);
     const nearest = current + wrapAngle(2 * (yaw - current)) / 2;
@@ -313,20 +343,17 @@ export class ScriptedExpert {
     const turnNorm = Math.hypot(...turn);
     const turnScale = turnNorm > MAX_TURN ? MAX_TURN / turnNorm : 1;
     const n = this.actionNoise;
-    const move = delta.map((d) => d * scale + this.rng.normal() * n) as Vec3;
-    const rot = turn.map((r) => r * turnScale + this.rng.normal() * n * 5) as Vec3;
-    // Mirror what the simulator does with the action (see SimEnvironment.step).
-    this.commanded = {
-      position: move.map((m, i) =>
-        Math.min(TCP_WORKSPACE.max[i]!, Math.max(TCP_WORKSPACE.min[i]!, from.position[i]! + m)),
-      ) as Vec3,
-      orientation: quatNormalize(quatMultiply(quatFromEuler(...rot), from.orientation)),
-    };
+    // Each axis on its own, not scaled along the straight line: within `speed` of the waypoint an axis's
+    // action is its remaining distance, a plain function of what the camera and joints show.
+    const move = delta.map(
+      (d) => Math.max(-motion.speed, Math.min(motion.speed, d * motion.gain)) + this.rng.normal() * n,
+    ) as Vec3;
+    const rot = turn.map((r) => r * turnScale + this.rng.normal() * n * ROTATION_NOISE_SCALE) as Vec3;
     return [...move, ...rot, gripper === 'close' ? GRIPPER_CLOSE_ACTION : GRIPPER_OPEN_ACTION];
   }
 
   private hold(s: StepSignals, yaw: number, gripper: 'open' | 'close'): number[] {
-    return this.toward(s, this.commanded!.position, yaw, gripper);
+    return this.toward(s, s.ee.position, yaw, gripper);
   }
 
   private reached(s: StepSignals, waypoint: Vec3, tolerance = REACHED): boolean {
@@ -363,6 +390,16 @@ export class ScriptedExpert {
     this.retreatTo = undefined;
     this.enter(firstPhase(this.episode.setup.expertPlan[this.skillIndex]));
   }
+}
+
+/**
+ * Over `waypoint`'s x, y before going down to it: the descent then starts lined up, and the
+ * demonstrations show that a gripper off to the side moves across first (not down), at any height.
+ */
+function lineUpFirst(s: StepSignals, waypoint: Vec3): Vec3 {
+  const [x, y, z] = s.ee.position;
+  const off = Math.hypot(waypoint[0] - x, waypoint[1] - y);
+  return off > LINED_UP ? [waypoint[0], waypoint[1], Math.max(waypoint[2], z)] : waypoint;
 }
 
 function firstPhase(skill: ExpertSkill | undefined): Phase {

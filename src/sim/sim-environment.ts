@@ -23,7 +23,6 @@ import {
   MAX_ROTATION_STEP,
   MAX_TRANSLATION_STEP,
   TCP_WORKSPACE,
-  targetFollowed,
 } from './action-space.js';
 import { ContactMonitor } from './contact-monitor.js';
 import { DifferentialIk } from './differential-ik.js';
@@ -61,6 +60,9 @@ const SETTLE_STEPS = 100;
  * them every 2 ms step made up a quarter of a control step's time.
  */
 const CONTACT_SAMPLE_EVERY = 5;
+/** MuJoCo's mjNGAIN and mjNBIAS: the stride of actuator_gainprm and actuator_biasprm. */
+const MJ_NGAIN = 10;
+const MJ_NBIAS = 10;
 /** Per-joint spread of the start pose around the ready posture, rad. */
 const START_JOINT_NOISE = 0.02;
 
@@ -105,6 +107,8 @@ interface Loaded {
   ik: DifferentialIk;
   tcpSite: number;
   armActuators: number[];
+  /** per arm actuator, its damping over its stiffness (s): the lead a moving setpoint needs to be tracked */
+  armVelocityLead: number[];
   gripperActuator: number;
   armLinkGeoms: number[];
 }
@@ -115,8 +119,8 @@ interface Episode {
   camera: RayCastCamera;
   contacts: ContactMonitor;
   signals: StepSignals;
-  /** the TCP pose the arm is being driven to: actions move it, the arm follows with some lag */
-  target: BodyPose;
+  /** the arm's joint position setpoints (the last IK goal), without the velocity feedforward */
+  jointSetpoint: number[];
 }
 
 export class SimEnvironment {
@@ -176,7 +180,7 @@ export class SimEnvironment {
     const contacts = new ContactMonitor(mj, model, setup.scene, setup.roles.target);
     contacts.sample(data);
     const signals = this.readSignals(setup.scene, 0, 0, 'open', contacts);
-    this.current = { info, task, camera, contacts, signals, target: signals.ee };
+    this.current = { info, task, camera, contacts, signals, jointSetpoint: start };
     return info;
   }
 
@@ -224,15 +228,16 @@ export class SimEnvironment {
       if (!Number.isFinite(action[i])) throw new Error(`action[${i}] is ${action[i]}, not a finite number`);
     }
     const mj = this.mj;
-    const { model, data, ik, armActuators, gripperActuator } = this.loaded!;
+    const { model, data, ik, armActuators, armVelocityLead, gripperActuator } = this.loaded!;
     let clamped = false;
     const limit = (v: number, max: number) => {
       const c = Math.min(max, Math.max(-max, v));
       if (c !== v) clamped = true;
       return c;
     };
-    // Deltas move the target, not the lagging measured pose, so the TCP travels what the actions ask for.
-    const base = this.actionBase(episode);
+    // Deltas apply to the measured pose, what the policy observes: a target the arm had not reached
+    // (held back by a contact) would be state no observation shows.
+    const base = episode.signals.ee;
     const position = [0, 1, 2].map((i) => {
       const want = base.position[i]! + limit(action[i]!, MAX_TRANSLATION_STEP);
       const kept = Math.min(TCP_WORKSPACE.max[i]!, Math.max(TCP_WORKSPACE.min[i]!, want));
@@ -244,20 +249,25 @@ export class SimEnvironment {
       limit(action[4]!, MAX_ROTATION_STEP),
       limit(action[5]!, MAX_ROTATION_STEP),
     );
-    episode.target = { position, orientation: quatNormalize(quatMultiply(turn, base.orientation)) };
-    const goal = ik.solve(data, episode.target.position, episode.target.orientation);
+    const goal = ik.solve(data, position, quatNormalize(quatMultiply(turn, base.orientation)));
     const gripper = action[6]! >= (GRIPPER_CLOSE_ACTION + GRIPPER_OPEN_ACTION) / 2 ? 'close' : 'open';
-    const startQ = armActuators.map((a) => (data.ctrl as Float64Array)[a]!);
+    const startQ = episode.jointSetpoint;
     episode.contacts.clear();
     const substeps = Math.round(1 / (CONTROL_HZ * model.opt.timestep));
     for (let k = 1; k <= substeps; k++) {
       // Joint targets move linearly from the last goal to the new one: smooth motion, no torque spikes.
+      // The servos are damped (kv/kp = 0.1 s, a whole control period): without velocity feedforward the
+      // arm would trail its setpoint by most of a step, a lag no single observation shows.
       const ctrl = data.ctrl as Float64Array;
-      armActuators.forEach((a, j) => (ctrl[a] = startQ[j]! + ((goal[j]! - startQ[j]!) * k) / substeps));
+      armActuators.forEach((a, j) => {
+        const span = goal[j]! - startQ[j]!;
+        ctrl[a] = startQ[j]! + (span * k) / substeps + armVelocityLead[j]! * span * CONTROL_HZ;
+      });
       ctrl[gripperActuator] = gripper === 'close' ? GRIPPER_CLOSED_CTRL : GRIPPER_OPEN_CTRL;
       mj.mj_step(model, data);
       if (k % CONTACT_SAMPLE_EVERY === 0) episode.contacts.sample(data);
     }
+    episode.jointSetpoint = Array.from(goal);
     mj.mj_forward(model, data);
     const previous = episode.signals;
     const scene = episode.task.setup.scene;
@@ -298,11 +308,6 @@ export class SimEnvironment {
     }
   }
 
-  /** The target the next action moves: the last one, unless the TCP could not follow it. */
-  private actionBase(episode: Episode): BodyPose {
-    return targetFollowed(episode.target, episode.signals.ee) ? episode.target : episode.signals.ee;
-  }
-
   private active(): Episode {
     if (!this.current) throw new Error('no episode: call reset(task, seed, split) first');
     return this.current;
@@ -331,13 +336,20 @@ export class SimEnvironment {
       if (found < 0) throw new Error(`the scene has no ${name}`);
       return found;
     };
+    const armActuators = ARM_ACTUATORS.map((name) => id(mj.mjtObj.mjOBJ_ACTUATOR, name));
+    // Position servos: force = kp·ctrl + biasprm[1]·q + biasprm[2]·q̇ with biasprm = (0, -kp, -kv).
+    // Read now: the views go stale when WebAssembly memory grows (as the IK's allocation may make it).
+    const gain = model.actuator_gainprm as Float64Array;
+    const bias = model.actuator_biasprm as Float64Array;
+    const armVelocityLead = armActuators.map((a) => -bias[a * MJ_NBIAS + 2]! / gain[a * MJ_NGAIN]!);
     this.loaded = {
       xml,
       model,
       data,
       ik: new DifferentialIk(mj, model),
       tcpSite: id(mj.mjtObj.mjOBJ_SITE, TCP_SITE),
-      armActuators: ARM_ACTUATORS.map((name) => id(mj.mjtObj.mjOBJ_ACTUATOR, name)),
+      armActuators,
+      armVelocityLead,
       gripperActuator: id(mj.mjtObj.mjOBJ_ACTUATOR, GRIPPER_ACTUATOR),
       armLinkGeoms: armLinkGeoms(
         model,

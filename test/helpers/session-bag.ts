@@ -8,6 +8,7 @@ import { serializeQosProfiles, RELIABLE_QOS } from '../../src/bag/qos-profile.js
 import { McapBagWriter } from '../../src/episode/mcap-bag-writer.js';
 import { StepFlag, type PolicyStep } from '../../src/episode/policy-step.js';
 import { timeFromNanoseconds, type Image, type JointState } from '../../src/messages/ros-messages.js';
+import { DEFAULT_BINS } from '../../src/policy/default-model/default-model.js';
 import { PANDA_JOINT_NAMES } from '../../src/policy/default-model/panda-kinematics.js';
 
 export interface SessionEpisode {
@@ -163,8 +164,11 @@ export async function writeSessionBag(
     });
     if (episode && ms % 200 === 50 && ms <= episode.end * 1000 - 100) {
       const ts = t + 2_000_000n;
-      const tokens = Int32Array.from({ length: 7 }, (_, d) => (i * 31 + d * 57) % 256);
-      const action = options.actionOf?.(tokens) ?? Float64Array.from(tokens, (tok) => (tok + 0.5) / 128 - 1);
+      // Token ids of the default model, which the replay tests score the session with.
+      const tokens = Int32Array.from({ length: 7 }, (_, d) => (i * 31 + d * 57) % DEFAULT_BINS);
+      const action =
+        options.actionOf?.(tokens) ??
+        Float64Array.from(tokens, (tok) => (2 * (tok + 0.5)) / DEFAULT_BINS - 1);
       const flags = stepIndex % 9 === 4 ? StepFlag.HOLD : 0;
       written.push({ time: ts, tokens, action, flags });
       if (options.actionsAsArray) {

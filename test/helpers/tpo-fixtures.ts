@@ -1,4 +1,4 @@
-// Training fixtures: a model package with the default encoder and a small head (560 → 16 → 7×256),
+// Training fixtures: a model package with the default encoder and a small head (560 → 16 → 7×64),
 // and episodes recorded through the real EpisodeRecorder with chosen per-step tokens, features,
 // flags and logged log-likelihoods, so training data is read back from bags as in production.
 import { mkdtempSync } from 'node:fs';
@@ -9,14 +9,18 @@ import { EpisodeIndex } from '../../src/episode/episode-index.js';
 import { EpisodeRecorder } from '../../src/episode/episode-recorder.js';
 import type { Outcome } from '../../src/episode/episode-index.js';
 import { timeFromNanoseconds } from '../../src/messages/ros-messages.js';
-import { buildDefaultModel, initialHeadParameters } from '../../src/policy/default-model/default-model.js';
+import {
+  buildDefaultModel,
+  DEFAULT_BINS,
+  initialHeadParameters,
+} from '../../src/policy/default-model/default-model.js';
 import { headSpecOf, writeModelPackage } from '../../src/policy/model-package.js';
 import { randomArray } from './random.js';
 
 export const SMALL_HIDDEN = [16];
 export const FEATURES = 560;
 export const DIMS = 7;
-export const BINS = 256;
+export const BINS = DEFAULT_BINS;
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `grape-${prefix}-`));

@@ -5,6 +5,7 @@ import type { CommandModule } from 'yargs';
 import { summarizeByTask } from '../../app/sim-episodes.js';
 import type { GlobalArgs } from '../global-args.js';
 import { printJson } from '../output.js';
+import { DEMONSTRATION_NOISE } from '../../sim/scripted-expert.js';
 import {
   printTaskSummary,
   runSimBatchWithProgress,
@@ -14,20 +15,29 @@ import {
 
 interface DemosArgs extends GlobalArgs, SimEpisodeArgs {
   noise: number | undefined;
+  'execution-noise': number | undefined;
 }
 
 export const simDemosCommand: CommandModule<GlobalArgs, DemosArgs> = {
   command: 'demos',
   describe: "Record the scripted expert's demonstrations (SFT data) and print its success per task",
   builder: (y) =>
-    simEpisodeOptions(y, 1000).option('noise', {
-      type: 'number',
-      describe: "per-step translation noise of the expert's actions, m (default: the expert's own)",
-    }),
+    simEpisodeOptions(y, 1000)
+      .option('noise', {
+        type: 'number',
+        describe: `per-step translation noise of the recorded actions, m (default ${DEMONSTRATION_NOISE.actionNoise})`,
+      })
+      .option('execution-noise', {
+        type: 'number',
+        describe: `DART: per-step disturbance of the executed actions only, m (default ${DEMONSTRATION_NOISE.executionNoise})`,
+      }),
   handler: async (args) => {
     const report = await runSimBatchWithProgress(args, 'demos', {
       actor: 'expert',
-      ...(args.noise === undefined ? {} : { expert: { actionNoise: args.noise } }),
+      expert: {
+        ...(args.noise === undefined ? {} : { actionNoise: args.noise }),
+        ...(args['execution-noise'] === undefined ? {} : { executionNoise: args['execution-noise'] }),
+      },
     });
     const summary = summarizeByTask(report.results);
     if (args.json) {

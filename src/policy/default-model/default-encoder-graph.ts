@@ -12,8 +12,10 @@
 //                  the encoder knows, as a pretrained VLA would; without it a small head trained on a
 //                  few hundred demos does not learn to ground "the red cube" (docs/RESULTS.md)
 //   hand-eye       where the tool centre point, and the table point below it, appear in the image (the
-//                  camera's calibrated pose), and each referent's image offset from that table point:
-//                  "is the gripper over the object" as two numbers instead of a mapping to learn
+//                  camera's calibrated pose), and where each referent is on the table relative to the
+//                  tool centre point, in metres (its centroid's ray through the camera, met with the
+//                  table plane): "how far to move to be over the object" as two numbers instead of a
+//                  camera model to learn
 import type { FeatureBlock } from '../model-manifest.js';
 import { OnnxGraphBuilder, int, ints } from '../onnx/onnx-graph-builder.js';
 import { PANDA_ARM, PANDA_FINGERS, PANDA_HAND, PANDA_TCP_IN_HAND, quatToMatrix } from './panda-kinematics.js';
@@ -96,8 +98,8 @@ const KEYPOINT_STATS = ['mass', 'x', 'y', 'spread-x', 'spread-y'] as const;
 const REFERENTS = 2;
 /** Referent stats are small (positions within ±0.6, spreads ~0.05): a gain brings them near unit scale. */
 const REFERENT_GAIN = 2;
-/** Image offsets of a few centimetres are ~0.1: a gain brings them near unit scale. */
-const OFFSET_GAIN = 4;
+/** Table offsets are up to ~0.4 m: a gain brings them near unit scale (1 = 10 cm). */
+const OFFSET_GAIN = 10;
 /** Embedding-table stream of the seeded weights (the head uses others). */
 export const EMBEDDING_STREAM = 1;
 
@@ -308,15 +310,18 @@ function referentBlock(
     { axis: int(1) },
   );
   // Centroid x, y of each referent [n, 2]
-  const centroids = parts.map((p, r) =>
-    g.op('Slice', [
-      p.picked,
-      g.int64s(`referent_${r}_xy_start`, [1]),
-      g.int64s(`referent_${r}_xy_end`, [3]),
-      g.int64s(`referent_${r}_xy_axes`, [1]),
-    ]),
-  );
+  const centroids = parts.map((p, r) => columns(g, p.picked, 1, 3, `referent_${r}_xy`));
   return { block, centroids };
+}
+
+/** Columns [start, end) of a [n, k] tensor. */
+function columns(g: OnnxGraphBuilder, input: string, start: number, end: number, name: string): string {
+  return g.op('Slice', [
+    input,
+    g.int64s(`${name}_start`, [start]),
+    g.int64s(`${name}_end`, [end]),
+    g.int64s(`${name}_axes`, [1]),
+  ]);
 }
 
 /**
@@ -334,14 +339,39 @@ function projectToImage(g: OnnxGraphBuilder, pose: CameraPose, points: string, n
     g.op('Sub', [points, g.floats(`${name}_camera_position`, [3], pose.position)]),
     g.floats(`${name}_camera_basis`, [3, 3], m),
   ]);
-  const slice = (start: number, end: number, what: string) =>
-    g.op('Slice', [
-      cam,
-      g.int64s(`${name}_${what}_start`, [start]),
-      g.int64s(`${name}_${what}_end`, [end]),
-      g.int64s(`${name}_${what}_axes`, [1]),
-    ]);
-  return g.op('Div', [slice(0, 2, 'xy'), slice(2, 3, 'depth')]);
+  return g.op('Div', [columns(g, cam, 0, 2, `${name}_xy`), columns(g, cam, 2, 3, `${name}_depth`)]);
+}
+
+/**
+ * Image coordinates [n, 2] (projectToImage's convention) → the world x, y [n, 2] where their camera ray
+ * meets the horizontal plane z = `height`.
+ */
+function imageToPlane(
+  g: OnnxGraphBuilder,
+  pose: CameraPose,
+  image: string,
+  height: number,
+  name: string,
+): string {
+  const forward = normalize(sub(pose.target, pose.position));
+  const right = normalize(cross(forward, [0, 0, 1]));
+  const up = cross(right, forward);
+  const tan = Math.tan((pose.fovy * Math.PI) / 360);
+  // The inverse of projectToImage's mapping: ray = forward + x·tan·right − y·tan·up
+  const rows = [...right.map((v) => v * tan), ...up.map((v) => -v * tan)];
+  const ray = g.op('Add', [
+    g.op('MatMul', [image, g.floats(`${name}_ray_basis`, [2, 3], rows)]),
+    g.floats(`${name}_ray_forward`, [3], forward),
+  ]);
+  // The camera looks down, so the ray's z is negative and the plane is met in front of it.
+  const t = g.op('Div', [
+    g.floats(`${name}_plane_drop`, [], [height - pose.position[2]]),
+    columns(g, ray, 2, 3, `${name}_ray_z`),
+  ]);
+  return g.op('Add', [
+    g.floats(`${name}_camera_xy`, [2], [pose.position[0], pose.position[1]]),
+    g.op('Mul', [t, columns(g, ray, 0, 2, `${name}_ray_xy`)]),
+  ]);
 }
 
 /** TCP [n, 3] and referent centroids → the hand-eye block (see the header). */
@@ -357,9 +387,14 @@ function handEyeBlock(
     g.floats('drop_to_table_height', [3], [0, 0, c.tableHeight]),
   ]);
   const belowImage = projectToImage(g, c.camera, below, 'below_tcp');
-  const offsets = centroids.map((xy, r) =>
-    g.op('Mul', [g.op('Sub', [xy, belowImage]), g.floats(`referent_${r}_offset_gain`, [], [OFFSET_GAIN])]),
-  );
+  const tcpXy = columns(g, tcp, 0, 2, 'tcp_world_xy');
+  const offsets = centroids.map((xy, r) => {
+    const onTable = imageToPlane(g, c.camera, xy, c.tableHeight, `referent_${r}`);
+    return g.op('Mul', [
+      g.op('Sub', [onTable, tcpXy]),
+      g.floats(`referent_${r}_offset_gain`, [], [OFFSET_GAIN]),
+    ]);
+  });
   return g.op('Concat', [tcpImage, belowImage, ...offsets], { axis: int(1) });
 }
 
@@ -509,7 +544,7 @@ export function buildDefaultEncoder(config: DefaultEncoderConfig = DEFAULT_ENCOD
     ],
     [
       'hand-eye',
-      `image x, y of the TCP and of the table point below it (z = ${c.tableHeight} m) through the calibrated camera, then per referent ${OFFSET_GAIN}× its centroid minus that table point`,
+      `image x, y of the TCP and of the table point below it (z = ${c.tableHeight} m) through the calibrated camera, then per referent ${OFFSET_GAIN}× (where its centroid's camera ray meets the plane z = ${c.tableHeight} m, minus the TCP's x, y), in m`,
     ],
   ];
   let offset = 0;

@@ -21,12 +21,15 @@ import { MAX_ROTATION_STEP, MAX_TRANSLATION_STEP } from '../../sim/action-space.
 export const DEFAULT_MODEL_NAME = 'grape-default';
 export const DEFAULT_MODEL_VERSION = '1';
 export const DEFAULT_HIDDEN = [512, 512];
+export const DEFAULT_BINS = 64;
 
 /**
  * The action's range (q01/q99) is the simulator's per-step limit, ±5 cm translation and ±0.3 rad
  * rotation (src/sim/action-space.ts), so no executable action — the scripted expert's included,
- * which moves up to 4 cm a step — is ever clipped; 256 bins give 0.4 mm and 2.3 mrad steps.
- * Gripper: 0 = open, 1 = closed.
+ * which moves up to 4 cm a step — is ever clipped. 64 bins give 1.6 mm and 9.4 mrad steps, finer than
+ * a grasp needs: with 256 each bin of a few hundred demonstrations' actions had too few examples, and
+ * the head's argmax fell back on the frequent ones (full speed, zero) instead of the offset it was
+ * shown (docs/RESULTS.md). Gripper: 0 = open, 1 = closed.
  */
 export const DEFAULT_ACTION = {
   names: ['dx', 'dy', 'dz', 'droll', 'dpitch', 'dyaw', 'gripper'],
@@ -68,7 +71,7 @@ export function defaultManifest(
     action: {
       dims: DEFAULT_ACTION.names.length,
       names: DEFAULT_ACTION.names,
-      bins: 256,
+      bins: DEFAULT_BINS,
       binning: 'uniform',
       normalization: { q01: DEFAULT_ACTION.q01, q99: DEFAULT_ACTION.q99 },
       binary: DEFAULT_ACTION.binary,
