@@ -1,7 +1,8 @@
 // The 7-dim OpenVLA-style action the simulator executes every control step (10 Hz):
-// [Δx, Δy, Δz (m), Δroll, Δpitch, Δyaw (rad), gripper]. The deltas, from the measured TCP pose, give its target pose in the
-// world frame (x forward from the robot, y to its left, z up; rotations about those fixed axes, roll
-// first, then pitch, then yaw). Gripper: 1 closes, 0 opens (≥ 0.5 counts as close).
+// [Δx, Δy, Δz (m), Δroll, Δpitch, Δyaw (rad), gripper]. The deltas, from the measured TCP pose, give
+// its target pose in the world frame (x forward from the robot, y to its left, z up; rotations about
+// those fixed axes, roll first, then pitch, then yaw). Gripper: 1 closes, 0 opens (≥ 0.5 counts as
+// close).
 import type { Vec3 } from './rotation.js';
 
 export const ACTION_DIMS = 7;

@@ -20,7 +20,7 @@ import type { FeatureBlock } from '../model-manifest.js';
 import { OnnxGraphBuilder, int, ints } from '../onnx/onnx-graph-builder.js';
 import { PANDA_ARM, PANDA_FINGERS, PANDA_HAND, PANDA_TCP_IN_HAND, quatToMatrix } from './panda-kinematics.js';
 import { POLICY_CAMERA_POSE, type CameraPose } from '../../sim/ray-cast-camera.js';
-import { cross, normalize, sub } from '../../sim/rotation.js';
+import { cross, normalize, sub, type Vec3 } from '../../sim/rotation.js';
 import { fnv1a32 } from '../instruction-tokenizer.js';
 import { seededNormal } from './seeded-weights.js';
 
@@ -314,6 +314,13 @@ function referentBlock(
   return { block, centroids };
 }
 
+/** The pinhole camera's axes in the world, and the tangent of half its field of view. */
+function cameraBasis(pose: CameraPose): { forward: Vec3; right: Vec3; up: Vec3; tan: number } {
+  const forward = normalize(sub(pose.target, pose.position));
+  const right = normalize(cross(forward, [0, 0, 1]));
+  return { forward, right, up: cross(right, forward), tan: Math.tan((pose.fovy * Math.PI) / 360) };
+}
+
 /** Columns [start, end) of a [n, k] tensor. */
 function columns(g: OnnxGraphBuilder, input: string, start: number, end: number, name: string): string {
   return g.op('Slice', [
@@ -329,10 +336,7 @@ function columns(g: OnnxGraphBuilder, input: string, start: number, end: number,
  * in [-1, 1] across the image), through the pinhole camera `pose` with a square image.
  */
 function projectToImage(g: OnnxGraphBuilder, pose: CameraPose, points: string, name: string): string {
-  const forward = normalize(sub(pose.target, pose.position));
-  const right = normalize(cross(forward, [0, 0, 1]));
-  const up = cross(right, forward);
-  const tan = Math.tan((pose.fovy * Math.PI) / 360);
+  const { forward, right, up, tan } = cameraBasis(pose);
   // Columns: right / tan, -up / tan, forward → [x·depth, y·depth, depth]
   const m = [0, 1, 2].flatMap((i) => [right[i]! / tan, -up[i]! / tan, forward[i]!]);
   const cam = g.op('MatMul', [
@@ -353,10 +357,7 @@ function imageToPlane(
   height: number,
   name: string,
 ): string {
-  const forward = normalize(sub(pose.target, pose.position));
-  const right = normalize(cross(forward, [0, 0, 1]));
-  const up = cross(right, forward);
-  const tan = Math.tan((pose.fovy * Math.PI) / 360);
+  const { forward, right, up, tan } = cameraBasis(pose);
   // The inverse of projectToImage's mapping: ray = forward + x·tan·right − y·tan·up
   const rows = [...right.map((v) => v * tan), ...up.map((v) => -v * tan)];
   const ray = g.op('Add', [
