@@ -1,9 +1,12 @@
 // The episode index: generated ids and paths (no path traversal from user input), WAL mode,
 // versioned schema with migrations, and the sessions/episodes/scores/pairs/checkpoints API.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 
 import Database from 'better-sqlite3';
@@ -220,6 +223,31 @@ describe('index migrations', () => {
       ['x', 'y'],
     );
     db.close();
+  });
+
+  it('processes opening one new data dir at once all get the migrated index', async () => {
+    const dir = join(scratch, 'race');
+    // Each child loads first, then waits for a common instant, so that the opens overlap.
+    const script = `import { EpisodeIndex } from ${JSON.stringify(pathToFileURL(join(import.meta.dirname, '../src/episode/episode-index.ts')).href)};
+while (Date.now() < Number(process.argv[2]));
+EpisodeIndex.open(process.argv[1]).close();`;
+    const start = String(Date.now() + 4000);
+    const codes = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const args = ['--import', 'tsx', '--input-type=module', '-e', script, dir, start];
+        const child = spawn(process.execPath, args, {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const [code] = (await once(child, 'exit')) as [number | null];
+        return { code, stderr };
+      }),
+    );
+    for (const c of codes) assert.equal(c.code, 0, c.stderr);
+    const index = EpisodeIndex.open(dir);
+    assert.equal(index.schemaVersion, MIGRATIONS.length);
+    index.close();
   });
 
   it('a failing step leaves the database at the previous version', () => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { ActionTokenizer } from '../src/policy/action-tokenizer.js';
+import { DEFAULT_ACTION, DEFAULT_BINS } from '../src/policy/default-model/default-model.js';
 import type { ActionSpec } from '../src/policy/model-manifest.js';
 import { PolicyInputError } from '../src/policy/policy-input-error.js';
 import { rng } from './helpers/random.js';
@@ -56,6 +57,19 @@ describe('action tokenizer', () => {
     }
     // The ends of the range are the first and last bins.
     assert.deepEqual(Array.from(t.encode([-0.02, 0.3, 0, 0]).tokens.subarray(0, 2)), [0, 15]);
+  });
+
+  it("the default model's action: holding still (all zeros) decodes to exactly zero", () => {
+    const t = new ActionTokenizer({
+      dims: 7,
+      bins: DEFAULT_BINS,
+      binning: 'uniform',
+      names: DEFAULT_ACTION.names,
+      normalization: { q01: DEFAULT_ACTION.q01, q99: DEFAULT_ACTION.q99 },
+      binary: DEFAULT_ACTION.binary,
+    });
+    const zero = [0, 0, 0, 0, 0, 0, 0];
+    assert.deepEqual(Array.from(t.decode(t.encode(zero).tokens)), zero);
   });
 
   it("openvla: matches OpenVLA's digitize layout (token = B - digitize(x), centres of B-1 bins)", () => {

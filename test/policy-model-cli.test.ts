@@ -21,7 +21,7 @@ describe('grape model', () => {
     assert.equal(summary.dir, out);
     assert.equal(summary.name, 'grape-default');
     assert.equal(summary.features, 560);
-    assert.equal(summary.head, 'mlp 560 → 512 → 512 → 7×64');
+    assert.equal(summary.head, 'mlp 560 → 512 → 512 → 7×65');
   });
 
   it('init refuses to overwrite without --force, and writes into <data-dir>/models by default', () => {
@@ -51,7 +51,7 @@ describe('grape model', () => {
       info.encoder.inputs.map((i) => i.name),
       ['image', 'joints', 'instruction'],
     );
-    assert.equal(info.head.parameters, 560 * 512 + 512 + 512 * 512 + 512 + 512 * 448 + 448);
+    assert.equal(info.head.parameters, 560 * 512 + 512 + 512 * 512 + 512 + 512 * 455 + 455);
     assert.deepEqual(info.adapters, []);
   });
 
@@ -62,7 +62,7 @@ describe('grape model', () => {
     assert.match(r.stdout, /gripper\s+binary: 0 or 1/);
     assert.match(r.stdout, /image\s+input 'image': 96×96 rgb, area resize/);
     assert.match(r.stdout, /hue-keypoints\s+\[384, 444\)/);
-    assert.match(r.stdout, /head\s+head.safetensors, mlp 560 → 512 → 512 → 7×64 \(gelu_tanh\)/);
+    assert.match(r.stdout, /head\s+head.safetensors, mlp 560 → 512 → 512 → 7×65 \(gelu_tanh\)/);
   });
 
   it('info names the file and field of a broken package and exits 1', () => {
@@ -74,7 +74,7 @@ describe('grape model', () => {
     assert.equal(r.status, 1);
     assert.match(
       r.stderr,
-      /head.safetensors: layers.2.weight: has shape \[448, 512\]; policy.json action.dims × action.bins and policy.json head.hidden\[1\] need \[441, 512\]/,
+      /head.safetensors: layers.2.weight: has shape \[455, 512\]; policy.json action.dims × action.bins and policy.json head.hidden\[1\] need \[441, 512\]/,
     );
     assert.equal(r.stdout, '');
   });

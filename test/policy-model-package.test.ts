@@ -89,10 +89,10 @@ describe('model package', () => {
       inputDim: F,
       hidden: [512, 512],
       actionDims: 7,
-      bins: 64,
+      bins: 65,
       activation: 'gelu_tanh',
     });
-    assert.equal(pkg.headParameters['layers.2.weight']!.length, 7 * 64 * 512);
+    assert.equal(pkg.headParameters['layers.2.weight']!.length, 7 * 65 * 512);
     assert.match(pkg.headSha256, /^[0-9a-f]{16}$/);
     assert.deepEqual(pkg.adapters, []);
   });
@@ -183,7 +183,7 @@ describe('model package', () => {
       dir,
       PACKAGE_FILES.head,
       'layers.2.weight',
-      /has shape \[448, 512\]; policy.json action.dims × action.bins and policy.json head.hidden\[1\] need \[896, 512\]/,
+      /has shape \[455, 512\]; policy.json action.dims × action.bins and policy.json head.hidden\[1\] need \[896, 512\]/,
     );
     editManifest(dir, (m) => {
       m.action.bins = 64;
@@ -247,7 +247,7 @@ describe('adapters', () => {
   it('writes a LoRA adapter, lists it and reads it back with its header', async () => {
     const pkg = await fresh();
     const A = randomArray(4 * 560, 1, 0.1);
-    const B = randomArray(448 * 4, 2, 0.1);
+    const B = randomArray(455 * 4, 2, 0.1);
     const info = await writeAdapter(pkg, 'tpo-1', {
       kind: 'lora',
       parent: 'base',

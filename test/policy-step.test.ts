@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 
 import { loadPolicy, type LoadedPolicy } from '../src/app/load-policy.js';
 import { ReferenceActionHead, logSoftmaxAt } from '../src/native/reference-head.js';
-import { buildDefaultModel } from '../src/policy/default-model/default-model.js';
+import { buildDefaultModel, DEFAULT_BINS } from '../src/policy/default-model/default-model.js';
 import { loadModelPackage, writeAdapter, writeModelPackage } from '../src/policy/model-package.js';
 import { ObservationPreprocessor, type Observation } from '../src/policy/observation-preprocessor.js';
 import { OnnxEncoder } from '../src/policy/onnx/onnx-encoder.js';
@@ -62,7 +62,7 @@ describe('Policy on the default model', () => {
     assert.equal(s.stepIndex, 0);
     assert.equal(s.instruction, INSTRUCTION);
     assert.equal(s.tokens.length, 7);
-    assert.ok(s.tokens.every((t) => Number.isInteger(t) && t >= 0 && t < 64));
+    assert.ok(s.tokens.every((t) => Number.isInteger(t) && t >= 0 && t < DEFAULT_BINS));
     const { q01, q99 } = loaded.package.manifest.action.normalization;
     s.action.forEach((a, d) => {
       assert.ok(a >= q01[d]! && a <= q99[d]!, `dim ${d}: ${a}`);
@@ -90,7 +90,7 @@ describe('Policy on the default model', () => {
     const s = await policy.step(observation(), INSTRUCTION, { sampling: { greedy: true } });
     const logits = await reference.logits(s.features);
     for (let d = 0; d < 7; d++) {
-      const row = logits.subarray(d * 64, (d + 1) * 64);
+      const row = logits.subarray(d * DEFAULT_BINS, (d + 1) * DEFAULT_BINS);
       assert.equal(s.tokens[d], row.indexOf(Math.max(...row)));
     }
     assert.deepEqual(
@@ -177,7 +177,7 @@ describe('Policy on the default model', () => {
     );
     await assert.rejects(
       policy.logLikelihood([{ tokens: [0, 0, 0, 0, 0, 0, 300], features: s.features }]),
-      /steps\[0\].tokens\[6\]: 300 is not a token id in \[0, 64\)/,
+      /steps\[0\].tokens\[6\]: 300 is not a token id in \[0, 65\)/,
     );
     await assert.rejects(
       policy.logLikelihood([{ tokens: s.tokens, features: s.features.subarray(1) }]),
@@ -204,7 +204,7 @@ describe('Policy on the default model', () => {
         new Policy(pkg.manifest, encoder, new ReferenceActionHead({ ...pkg.headSpec, bins: 128 }), {
           id: 'x',
         }),
-      /the action head's bins is 128; the model's policy.json says 64/,
+      /the action head's bins is 128; the model's policy.json says 65/,
     );
   });
 
@@ -217,7 +217,7 @@ describe('Policy on the default model', () => {
       lora: { rank: 2, alpha: 4 },
       parameters: {
         'layers.2.lora_A': randomArray(2 * 512, 4, 0.5),
-        'layers.2.lora_B': randomArray(448 * 2, 5, 0.5),
+        'layers.2.lora_B': randomArray(455 * 2, 5, 0.5),
       },
     });
     await writeAdapter(pkg, 'same', {

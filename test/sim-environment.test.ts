@@ -95,6 +95,17 @@ describe('SimEnvironment', () => {
     assert.ok(env.signals().pathLength > 0.1);
   });
 
+  it('holds still far from the ready posture too: no creep from the IK, step after step', () => {
+    env.reset('lift', 0);
+    for (let i = 0; i < 10; i++) env.step([0.01, 0.015, -0.021, 0, 0, 0, 1]);
+    env.step(STILL);
+    const start = env.signals().ee.position;
+    for (let i = 0; i < 10; i++) env.step(STILL);
+    const held = env.signals().ee.position;
+    const drift = Math.hypot(held[0] - start[0], held[1] - start[1], held[2] - start[2]);
+    assert.ok(drift < 0.002, `drifted ${(drift * 1000).toFixed(1)} mm in 10 steps`);
+  });
+
   it('rotates about the vertical on a yaw action', () => {
     env.reset('lift', 0);
     const yawOf = (s: StepSignals) => {

@@ -138,11 +138,17 @@ export function migrate(db: Database.Database, migrations: readonly string[] = M
       `the episode index ${db.name} has schema version ${current}, newer than this grape knows (${migrations.length}): update grape`,
     );
   }
-  for (let version = current; version < migrations.length; version++) {
-    db.transaction(() => {
-      db.exec(migrations[version]!);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
+  // Each step takes the write lock first and reads the version again under it: another process opening
+  // the same new data dir (parallel shards) may have migrated while this one waited.
+  const step = db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version >= migrations.length) return false;
+    db.exec(migrations[version]!);
+    db.pragma(`user_version = ${version + 1}`);
+    return true;
+  });
+  while (step.immediate()) {
+    // one migration per transaction
   }
   return migrations.length;
 }

@@ -66,8 +66,11 @@ export class DifferentialIk {
       const err = [position[0] - sitePos[0]!, position[1] - sitePos[1]!, position[2] - sitePos[2]!, ...rot];
       const jac = this.armJacobian();
       const dq = dampedLeastSquares(jac, err);
-      // Null space: the part of the posture pull that does not move the TCP.
-      const pull = Array.from(q, (v, i) => NULL_SPACE_GAIN * (READY_ARM_QPOS[i]! - v));
+      // Null space: the part of the posture pull that does not move the TCP. Damped, that part still
+      // moves it a little, so the last iteration leaves the pull out: a millimetre of residue per solve
+      // made an arm told to hold still creep (deltas apply to the measured pose, so residues add up).
+      const gain = iter < ITERATIONS - 1 ? NULL_SPACE_GAIN : 0;
+      const pull = Array.from(q, (v, i) => gain * (READY_ARM_QPOS[i]! - v));
       const moved = dampedLeastSquares(jac, multiply(jac, pull));
       for (let i = 0; i < N; i++) {
         q[i] = Math.min(this.upper[i]!, Math.max(this.lower[i]!, q[i]! + dq[i]! + pull[i]! - moved[i]!));

@@ -6,6 +6,7 @@
 // disturbances it can draw for DART-style demonstrations.
 import type { ExpertSkill } from './expert-skill.js';
 import { GRIPPER_CLOSE_ACTION, GRIPPER_OPEN_ACTION, MAX_TRANSLATION_STEP } from './action-space.js';
+import { FINGER_MAX } from './panda-robot.js';
 import {
   quatConjugate,
   quatFromMatrix,
@@ -60,12 +61,23 @@ const FREE: Motion = { speed: MAX_STEP, gain: 0.5 };
 const ONTO_GRASP: Motion = { speed: MAX_STEP, gain: 1 };
 /** Holding an object: slower, and easing into the waypoint, or the arm's jolts shake a heavy one loose. */
 const CARRY: Motion = { speed: 0.015, gain: 0.5 };
+/**
+ * Down onto where the object goes: at the carrying speed, the whole way. Easing in made the last steps
+ * tiny moves around the release point, and a cloned policy hovered there instead of letting go.
+ */
+const ONTO_RELEASE: Motion = { speed: CARRY.speed, gain: 1 };
 /** Close enough to a waypoint to move on, m. */
 const REACHED = 0.008;
 /** TCP height above the object's top while lining up a grasp. */
 const HOVER = 0.09;
-/** Steps the gripper is given to close or open. */
+/**
+ * Most steps the gripper is given to close or open. The expert moves on as soon as the fingers show
+ * that they have moved (they take about one step): holding still for longer made states that look the
+ * same as the next skill's first, and a cloned policy stayed in them for good.
+ */
 const GRIP_STEPS = 5;
+/** The fingers have moved by this much from fully open (closing) or to it (opening), m. */
+const FINGERS_MOVED = 0.008;
 /** Half the open gripper's span along its closing axis, fingers included. */
 const OPEN_FINGER_REACH = 0.05;
 /** The widest object the open gripper fits around, m. */
@@ -75,6 +87,10 @@ const PUSH_HEIGHT = 0.018;
 const MAX_GRASP_ATTEMPTS = 3;
 /** Lateral distance to a waypoint within which the expert goes down to it. */
 const LINED_UP = 0.02;
+/** Lateral distance to a grasp or release point within which the gripper closes or opens. */
+const LINED_UP_CLOSE = 0.01;
+/** Height above the release point from which the held object is let go (it drops at most this far). */
+const RELEASE_DROP = 0.01;
 /** Rotation noise (rad) per metre of translation noise. */
 const ROTATION_NOISE_SCALE = 5;
 
@@ -128,9 +144,9 @@ export class ScriptedExpert {
 
   /** What the arm executes for the recorded `action`: the action plus the disturbance, if any. */
   disturb(action: ArrayLike<number>): number[] {
-    // Full strength in free space; near objects a third, so the disturbance does not knock them over.
-    const freeSpace = this.phase === 'approach' || this.phase === 'retreat';
-    const n = freeSpace ? this.executionNoise : this.executionNoise / 3;
+    // Full strength on the way to an object; near objects (retreating from one included) a third, so the
+    // disturbance does not knock them over.
+    const n = this.phase === 'approach' ? this.executionNoise : this.executionNoise / 3;
     const out = Array.from(action);
     if (n === 0) return out;
     for (let i = 0; i < 6; i++) out[i]! += this.rng.normal() * (i < 3 ? n : n * ROTATION_NOISE_SCALE);
@@ -168,13 +184,17 @@ export class ScriptedExpert {
       case 'descend': {
         // Fingertips 1 cm below the TCP: grasp at mid-height, but keep them off the table.
         const grasp: Vec3 = [above[0], above[1], Math.max(o.position[2], 0.016)];
-        if (this.reached(s, grasp, 0.006) || this.phaseSteps > 30) this.enter('close');
+        if (this.downTo(s, grasp, 0.006) || this.phaseSteps > 30) {
+          this.enter('close');
+          return this.pick(name, carryHeight, s);
+        }
         return this.toward(s, grasp, this.graspYaw, 'open', ONTO_GRASP);
       }
       case 'close':
-        if (this.phaseSteps >= GRIP_STEPS) {
+        if (this.phaseSteps >= GRIP_STEPS || (this.phaseSteps > 0 && fingersClosed(s))) {
           this.graspOffset = s.ee.position[2] - o.position[2];
           this.enter('raise');
+          return this.pick(name, carryHeight, s); // raise from this step: holding looks the same
         }
         return this.hold(s, this.graspYaw, 'close');
       default: {
@@ -213,11 +233,17 @@ export class ScriptedExpert {
       }
       case 'lower': {
         const release: Vec3 = [x, y, anchor[2] + skill.offset[2] + this.graspOffset];
-        if (this.reached(s, release, 0.006) || this.phaseSteps > 40) this.enter('release');
-        return this.toward(s, release, yaw, 'close', CARRY);
+        if (this.downTo(s, release, RELEASE_DROP) || this.phaseSteps > 40) {
+          this.enter('release');
+          return this.place(skill, s);
+        }
+        return this.toward(s, release, yaw, 'close', ONTO_RELEASE);
       }
       case 'release':
-        if (this.phaseSteps >= GRIP_STEPS) this.enter('retreat');
+        if (this.phaseSteps >= GRIP_STEPS || (this.phaseSteps > 0 && !fingersClosed(s))) {
+          this.enter('retreat');
+          return this.place(skill, s);
+        }
         return this.hold(s, yaw, 'open');
       default: {
         const [cx, cy] = s.ee.position;
@@ -251,7 +277,11 @@ export class ScriptedExpert {
         return this.toward(s, low, yaw, 'close');
       }
       case 'carry': {
-        if (travelled >= skill.distance) this.enter('retreat');
+        // Done: back away now, not one more push (the object tips over when pushed past its stop).
+        if (travelled >= skill.distance) {
+          this.enter('retreat');
+          return this.push(skill, s);
+        }
         // Advance along the push direction while steering back onto the line through the object's centre.
         const p = s.ee.position;
         const along = (o[0] - p[0]) * dir[0] + (o[1] - p[1]) * dir[1];
@@ -288,12 +318,16 @@ export class ScriptedExpert {
   }
 
   /**
-   * The closing-axis yaw for grasping `object`: across a side that fits between the fingers, choosing
-   * the one whose fingers stay farthest from neighbouring objects, then the least turn.
+   * The closing-axis yaw for grasping `object`. The yaw the gripper has, when the object fits between the
+   * fingers at any heading: the camera barely shows an object's heading, so a policy could not learn a
+   * choice made from it. Otherwise across a side that fits, choosing the one whose fingers stay farthest
+   * from neighbouring objects, then the least turn.
    */
   private chooseGraspYaw(object: SceneObject, s: StepSignals): number {
     const o = s.objects[object.name]!;
     const g = object.geom;
+    const widest = g.type === 'box' ? 2 * Math.hypot(g.size[0], g.size[1]) : 2 * g.size[0];
+    if (widest <= MAX_GRASP_WIDTH) return this.currentYaw(s);
     const objectYaw = yawOf(o.orientation);
     const candidates =
       g.type === 'box'
@@ -360,6 +394,16 @@ export class ScriptedExpert {
     return Math.hypot(...waypoint.map((w, i) => w - s.ee.position[i]!)) < tolerance;
   }
 
+  /**
+   * Lined up over `point` and no higher than `slack` above it, or lower: a half-space, not a ball, so a
+   * policy that overshoots or is held up a little by a contact still meets the condition (in a ball around
+   * the point it would keep pressing, in a state that no longer changes).
+   */
+  private downTo(s: StepSignals, point: Vec3, slack: number): boolean {
+    const [x, y, z] = s.ee.position;
+    return Math.hypot(point[0] - x, point[1] - y) < LINED_UP_CLOSE && z <= point[2] + slack;
+  }
+
   private aligned(s: StepSignals, yaw: number): boolean {
     return Math.abs(wrapAngle(2 * (this.currentYaw(s) - yaw))) / 2 < 0.05;
   }
@@ -400,6 +444,11 @@ function lineUpFirst(s: StepSignals, waypoint: Vec3): Vec3 {
   const [x, y, z] = s.ee.position;
   const off = Math.hypot(waypoint[0] - x, waypoint[1] - y);
   return off > LINED_UP ? [waypoint[0], waypoint[1], Math.max(waypoint[2], z)] : waypoint;
+}
+
+/** The fingers are off their open stop: closed on something, or on nothing. */
+function fingersClosed(s: StepSignals): boolean {
+  return s.gripper.width < 2 * FINGER_MAX - FINGERS_MOVED;
 }
 
 function firstPhase(skill: ExpertSkill | undefined): Phase {

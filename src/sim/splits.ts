@@ -80,11 +80,16 @@ export class SplitSampler {
     return this.object(colour, shape);
   }
 
-  /** Distractors: seen colours and shapes, each (colour, shape) used once per scene. */
+  /**
+   * Distractors: seen colours and shapes, each (colour, shape) used once per scene, never in a colour the
+   * instruction names, so the colour words alone pick out what to act on. Draw them after the named things.
+   */
   distractors(count: number): SceneObject[] {
-    const free = IN_DOMAIN_COLOURS.flatMap((c) => IN_DOMAIN_SHAPES.map((s) => [c, s] as const)).filter(
-      ([c, s]) => !this.usedObjects.has(`${c.name}_${s}`),
-    );
+    const free = IN_DOMAIN_COLOURS.filter((c) => !this.usedColours.has(c.name))
+      .flatMap((c) => IN_DOMAIN_SHAPES.map((s) => [c, s] as const))
+      .filter(([c, s]) => !this.usedObjects.has(`${c.name}_${s}`));
+    if (free.length < count)
+      throw new Error(`the scene has room for ${free.length} distractors, not ${count}`);
     return this.rng
       .shuffle(free)
       .slice(0, count)

@@ -1,4 +1,4 @@
-// Training fixtures: a model package with the default encoder and a small head (560 → 16 → 7×64),
+// Training fixtures: a model package with the default encoder and a small head (560 → 16 → 7×65),
 // and episodes recorded through the real EpisodeRecorder with chosen per-step tokens, features,
 // flags and logged log-likelihoods, so training data is read back from bags as in production.
 import { mkdtempSync } from 'node:fs';

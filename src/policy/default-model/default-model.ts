@@ -21,15 +21,17 @@ import { MAX_ROTATION_STEP, MAX_TRANSLATION_STEP } from '../../sim/action-space.
 export const DEFAULT_MODEL_NAME = 'grape-default';
 export const DEFAULT_MODEL_VERSION = '1';
 export const DEFAULT_HIDDEN = [512, 512];
-export const DEFAULT_BINS = 64;
+export const DEFAULT_BINS = 65;
 
 /**
  * The action's range (q01/q99) is the simulator's per-step limit, ±5 cm translation and ±0.3 rad
  * rotation (src/sim/action-space.ts), so no executable action — the scripted expert's included,
- * which moves up to 4 cm a step — is ever clipped. 64 bins give 1.6 mm and 9.4 mrad steps, finer than
+ * which moves up to 4 cm a step — is ever clipped. 65 bins give 1.5 mm and 9.2 mrad steps, finer than
  * a grasp needs: with 256 each bin of a few hundred demonstrations' actions had too few examples, and
  * the head's argmax fell back on the frequent ones (full speed, zero) instead of the offset it was
- * shown (docs/RESULTS.md). Gripper: 0 = open, 1 = closed.
+ * shown (docs/RESULTS.md). An odd count puts a bin centre on zero: with 64, "hold still" decoded to
+ * +0.8 mm and +4.7 mrad a step on every axis, and a holding policy drifted centimetres.
+ * Gripper: 0 = open, 1 = closed.
  */
 export const DEFAULT_ACTION = {
   names: ['dx', 'dy', 'dz', 'droll', 'dpitch', 'dyaw', 'gripper'],
