@@ -45,7 +45,10 @@ describe('simulator tasks', () => {
       const solved = runs.filter((r) => r.success);
       assert.ok(
         solved.length >= 2,
-        `expert failed ${task.id} seeds ${runs.filter((r) => !r.success).map((r) => `${r.seed} (${r.steps} steps)`)}`,
+        `expert failed ${task.id} seeds ${runs
+          .filter((r) => !r.success)
+          .map((r) => `${r.seed} (${r.steps} steps)`)
+          .join(', ')}`,
       );
       for (const r of solved) assert.ok(r.steps < task.horizon);
       env.reset(task.id, 0);
