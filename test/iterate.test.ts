@@ -2,16 +2,20 @@
 // demonstrations, two sampled rollouts from one initial state): round 0 trains and promotes SFT,
 // round 1 scores exactly its rollouts, pairs them for iteration 1 and trains TPO from the SFT
 // checkpoint. A loop cut short after its rollouts, and again in the middle of its training run,
-// resumes without recording anything again and goes on with the run from its snapshot. And grape
-// demo prints its table (policies × splits with 95% intervals), the smoke-test note and the report.
+// resumes without recording anything again and goes on with the run from its snapshot. Round 1's
+// baselines train from the same parent on the same rollouts; a fork starts from a loop's SFT policy;
+// a format-1 state file still reads. And grape demo prints its table (policies × splits with 95%
+// intervals), the smoke-test note and the report.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { resumeLoop, startLoop, type LoopEvents, type StageEvent } from '../src/app/grape-loop.js';
+import Database from 'better-sqlite3';
+
+import { forkLoop, resumeLoop, startLoop, type LoopEvents, type StageEvent } from '../src/app/grape-loop.js';
 import { defaultLoopParameters, type LoopParameters } from '../src/app/loop-parameters.js';
-import { loadLoopState, loopStatePath } from '../src/app/loop-state.js';
+import { loadLoopState, loopStatePath, saveLoopState } from '../src/app/loop-state.js';
 import { ensureDefaultModel } from '../src/app/model-location.js';
 import { nativeTrainerFactory } from '../src/app/native-trainer-factory.js';
 import { EpisodeIndex } from '../src/episode/episode-index.js';
@@ -149,6 +153,102 @@ describe('grape iterate (the GRAPE loop)', () => {
       reopened.close();
     }
     assert.ok(existsSync(loopStatePath(dataDir, id)));
+  });
+
+  it("trains round 1's baselines beside GRAPE, forks a loop from its SFT policy, reads format-1 state", async () => {
+    const dataDir = scratchDir('grape-iterate-');
+    const { dir: modelDir } = await ensureDefaultModel(dataDir);
+    const id = 'loop-baselines';
+    const p = tinyLoop(modelDir);
+    p.baselines = ['tpo+nll', 'filtered-sft'];
+
+    // Stopped before the baselines, and one rollout labelled a success (a 2-demonstration policy
+    // rarely succeeds), so that success-filtered SFT has a trajectory to train on.
+    await assert.rejects(
+      startLoop(dataDir, p, { events: watcher({ stage: 'baseline' }).events, trainerFactory: cpu }, id),
+      Interrupt,
+    );
+    const cut = loadLoopState(dataDir, id);
+    const success = cut.rounds[1]!.episodes!.episodes[0]!;
+    success.success = true;
+    saveLoopState(dataDir, cut);
+    const db = new Database(join(dataDir, 'index.db'));
+    db.prepare("UPDATE episodes SET outcome = 'success' WHERE id = ?").run(success.episodeId);
+    db.close();
+
+    const resumed = watcher();
+    const state = await resumeLoop(dataDir, id, { events: resumed.events, trainerFactory: cpu });
+    assert.deepEqual(resumed.ran, ['1:baseline', '1:baseline']);
+    const round1 = state.rounds[1]!;
+    const sft = state.rounds[0]!.result!;
+    const index = EpisodeIndex.open(dataDir);
+    try {
+      const tpoNll = index.checkpoint(round1.baselines!['tpo+nll']!.training!.checkpointId!)!;
+      assert.equal(tpoNll.objective, 'tpo+nll');
+      assert.equal(tpoNll.parentId, sft.checkpointId);
+      const filtered = round1.baselines!['filtered-sft']!.training!;
+      assert.equal(index.checkpoint(filtered.checkpointId!)!.parentId, sft.checkpointId);
+      assert.equal(filtered.items, 1, 'trained on the one successful rollout');
+      const manifest = JSON.parse(
+        readFileSync(join(runsDir(dataDir), filtered.runId, 'run.json'), 'utf8'),
+      ) as {
+        settings: { objective: string };
+        selection: { sftSource: string; sessionIds: string[] };
+      };
+      assert.equal(manifest.settings.objective, 'sft');
+      assert.equal(manifest.selection.sftSource, 'rollouts');
+      assert.deepEqual(manifest.selection.sessionIds, [round1.episodes!.sessionId]);
+    } finally {
+      index.close();
+    }
+
+    // A fork keeps round 0 (no demonstration recorded or SFT trained again) and runs its own round.
+    const safety = structuredClone(p);
+    safety.baselines = [];
+    safety.scoring.objective = 'safety';
+    const changed = structuredClone(safety);
+    changed.demos.perTask = 3;
+    await assert.rejects(
+      forkLoop(dataDir, id, changed, { trainerFactory: cpu }, 'loop-bad-fork'),
+      /keeps its demonstrations/,
+    );
+    const forkRan = watcher();
+    const fork = await forkLoop(
+      dataDir,
+      id,
+      safety,
+      { events: forkRan.events, trainerFactory: cpu },
+      'loop-fork',
+    );
+    assert.equal(fork.forkedFrom, id);
+    assert.deepEqual(fork.rounds[0], state.rounds[0]);
+    assert.deepEqual(forkRan.ran, ['1:rollouts', '1:score', '1:pairs', '1:tpo', '1:promote']);
+    assert.equal(fork.rounds[1]!.parent.checkpointId, sft.checkpointId);
+    assert.notEqual(fork.rounds[1]!.episodes!.sessionId, round1.episodes!.sessionId);
+    assert.equal(fork.rounds[1]!.scoring!.objective, 'safety');
+
+    // A format-1 state file (one step-DPO flag and baseline) reads as format 2.
+    const { baselines, training, ...parameters } = state.parameters;
+    const oldRound1: Partial<typeof round1> = { ...round1 };
+    delete oldRound1.baselines;
+    const stepDpo = { evaluations: [] };
+    const format1 = {
+      ...state,
+      format: 'grape-loop/1',
+      parameters: {
+        ...parameters,
+        stepDpoBaseline: true,
+        training: { sft: training.sft, tpo: training.tpo, stepDpo: training.baselines['step-dpo'] },
+      },
+      rounds: [state.rounds[0], { ...oldRound1, baseline: stepDpo }],
+    };
+    assert.deepEqual(baselines, ['tpo+nll', 'filtered-sft']);
+    writeFileSync(loopStatePath(dataDir, id), JSON.stringify(format1));
+    const read = loadLoopState(dataDir, id);
+    assert.equal(read.format, 'grape-loop/2');
+    assert.deepEqual(read.parameters.baselines, ['step-dpo']);
+    assert.deepEqual(read.parameters.training.baselines['step-dpo'], training.baselines['step-dpo']);
+    assert.deepEqual(read.rounds[1]!.baselines, { 'step-dpo': stepDpo });
   });
 
   it('grape demo prints SFT, step-DPO and GRAPE rounds × splits with 95% intervals, and the report', () => {

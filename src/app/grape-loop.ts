@@ -3,7 +3,8 @@
 //   round k: the round k−1 policy samples rollouts on the training tasks → GCPG scores of exactly
 //            those rollouts → pairs (iteration k) → TPO from the round k−1 checkpoint (the policy
 //            that collected them is the reference) → promote (→ evaluate, "GRAPE round k")
-// and, when asked, a step-DPO baseline on round 1's pairs from the same parent ("step-DPO").
+// and, when asked, round 1's baselines from the same parent on the same rollouts: step-DPO and TPO+NLL
+// on its pairs, success-filtered SFT on its successful rollouts.
 // Every stage records what it did in the loop's state file before the next starts; a resumed loop
 // skips finished stages, records the missing episodes of a cut-short episode stage into the same
 // session, and goes on with an interrupted training run from its last snapshot.
@@ -28,7 +29,9 @@ import {
 import type { TrainingSettings } from '../tpo/training-settings.js';
 import { nativeTrainerFactory } from './native-trainer-factory.js';
 import {
+  BASELINE_LABELS,
   checkLoopParameters,
+  type BaselineName,
   rolloutSeeds,
   SAMPLING_SEED_STRIDE,
   type LoopParameters,
@@ -50,7 +53,7 @@ import { evaluateOnSim } from './sim-evaluation.js';
 import type { SimEpisodeResult } from './sim-runner.js';
 
 export type LoopStage =
-  'demos' | 'sft' | 'rollouts' | 'score' | 'pairs' | 'tpo' | 'promote' | 'step-dpo' | 'evaluate';
+  'demos' | 'sft' | 'rollouts' | 'score' | 'pairs' | 'tpo' | 'promote' | 'baseline' | 'evaluate';
 
 export interface StageEvent {
   round: number;
@@ -76,6 +79,8 @@ export interface LoopOptions {
   events?: LoopEvents;
   /** Default: the native addon's trainer on the parameters' device. */
   trainerFactory?: TrainerFactory;
+  /** Processes that run the simulator episodes (default 1); the results do not depend on it. */
+  jobs?: number;
 }
 
 const DEMONSTRATOR = 'expert:scripted';
@@ -83,9 +88,7 @@ const DEMONSTRATOR = 'expert:scripted';
 /** An episode a stage runs; rollouts say which of their seed's rollouts they are. */
 type StageRequest = SimBatchRequest & { rollout?: number };
 const DEMO_LABEL = 'SFT';
-const STEP_DPO_LABEL = 'step-DPO';
 export const roundLabel = (round: number): string => (round === 0 ? DEMO_LABEL : `GRAPE round ${round}`);
-export { STEP_DPO_LABEL };
 
 /** Creates a loop's state file and runs it. */
 export async function startLoop(
@@ -110,13 +113,58 @@ export async function startLoop(
   return new GrapeLoop(dataDir, state, options).run();
 }
 
-/** Goes on with a loop from its state file; `rounds` raises its round count. */
+/**
+ * A new loop that starts from another loop's finished round 0 (its demonstrations and SFT policy, in
+ * the same data dir) and runs its own rounds from there: another objective, other rollouts or
+ * training settings compared from one SFT policy. What shaped round 0 must be the source's.
+ */
+export async function forkLoop(
+  dataDir: string,
+  fromId: string,
+  parameters: LoopParameters,
+  options: LoopOptions = {},
+  id = newLoopId(),
+): Promise<LoopState> {
+  checkLoopParameters(parameters);
+  const source = loadLoopState(dataDir, fromId);
+  const round0 = source.rounds[0];
+  if (!round0?.done) throw new Error(`loop ${fromId} has not finished round 0: nothing to fork from`);
+  const shaping = {
+    model: (p: LoopParameters) => p.modelDir,
+    tasks: (p: LoopParameters) => p.taskIds,
+    demonstrations: (p: LoopParameters) => p.demos,
+    'SFT settings': (p: LoopParameters) => p.training.sft,
+  };
+  for (const [what, of] of Object.entries(shaping))
+    if (JSON.stringify(of(source.parameters)) !== JSON.stringify(of(parameters)))
+      throw new Error(`a loop forked from ${fromId} keeps its ${what}: round 0 was made with them`);
+  const now = new Date().toISOString();
+  const state: LoopState = {
+    format: LOOP_FORMAT,
+    id,
+    createdAt: now,
+    updatedAt: now,
+    model: source.model,
+    forkedFrom: fromId,
+    parameters,
+    rounds: [structuredClone(round0)],
+  };
+  saveLoopState(dataDir, state);
+  return new GrapeLoop(dataDir, state, options).run();
+}
+
+/** Goes on with a loop from its state file; `rounds` raises its round count, `baselines` adds baselines. */
 export async function resumeLoop(
   dataDir: string,
   id: string,
-  options: LoopOptions & { rounds?: number } = {},
+  options: LoopOptions & { rounds?: number; baselines?: readonly BaselineName[] } = {},
 ): Promise<LoopState> {
   const state = loadLoopState(dataDir, id);
+  const added = (options.baselines ?? []).filter((b) => !state.parameters.baselines.includes(b));
+  if (added.length > 0) {
+    state.parameters.baselines.push(...added);
+    delete state.finishedAt;
+  }
   if (options.rounds !== undefined) {
     if (options.rounds < state.parameters.rounds)
       throw new Error(
@@ -138,6 +186,7 @@ class GrapeLoop {
   private readonly p: LoopParameters;
   private readonly events: LoopEvents;
   private readonly factory: TrainerFactory;
+  private readonly jobs: number;
 
   constructor(
     private readonly dataDir: string,
@@ -147,6 +196,7 @@ class GrapeLoop {
     this.p = state.parameters;
     this.events = options.events ?? {};
     this.factory = options.trainerFactory ?? nativeTrainerFactory(this.p.device);
+    this.jobs = options.jobs ?? 1;
   }
 
   private save(): void {
@@ -194,7 +244,7 @@ class GrapeLoop {
       })),
     );
     round.episodes = await this.episodeStage(round, 'demos', 'expert demonstrations', requests);
-    round.training = await this.trainStage(round, 'sft', round.training, {
+    round.training = await this.trainStage(round, 'sft', round.training, (t) => (round.training = t), {
       settings: this.p.training.sft,
       from: BASE_CHECKPOINT,
       selection: {
@@ -209,7 +259,7 @@ class GrapeLoop {
     await this.evaluateStage(round, 'evaluate', round.evaluations, roundLabel(0));
   }
 
-  // Round k: rollouts → score → pairs → TPO → promote (→ step-DPO baseline) → evaluate.
+  // Round k: rollouts → score → pairs → TPO → promote (→ round 1's baselines) → evaluate.
   private async grapeRound(round: RoundState): Promise<void> {
     const k = round.round;
     const { rollouts } = this.p;
@@ -247,6 +297,7 @@ class GrapeLoop {
       round,
       'tpo',
       round.training,
+      (t) => (round.training = t),
       {
         settings: this.p.training.tpo,
         from: round.parent.adapterId,
@@ -257,26 +308,37 @@ class GrapeLoop {
     );
     round.result = this.trainedOrParent(round, round.training);
     await this.promoteStage(round);
-    if (k === 1 && this.p.stepDpoBaseline) {
-      round.baseline ??= { evaluations: [] };
-      const baseline = round.baseline;
+    if (k === 1) await this.baselineStages(round, selection, noPairs);
+    await this.evaluateStage(round, 'evaluate', round.evaluations, roundLabel(k));
+  }
+
+  /** Round 1's baselines: each from the round's parent, on the round's rollouts, then evaluated. */
+  private async baselineStages(round: RoundState, selection: DataSelection, noPairs?: string): Promise<void> {
+    for (const name of this.p.baselines) {
+      const baselines = (round.baselines ??= {});
+      const baseline = (baselines[name] ??= { evaluations: [] });
+      const settings = this.p.training.baselines[name];
+      const filtered = name === 'filtered-sft';
+      const noSuccess = round.episodes!.episodes.some((e) => e.success)
+        ? undefined
+        : "none of the round's rollouts succeeded";
       baseline.training = await this.trainStage(
         round,
-        'step-dpo',
+        'baseline',
         baseline.training,
+        (t) => (baseline.training = t),
         {
-          settings: this.p.training.stepDpo,
+          settings,
           from: round.parent.adapterId,
-          selection,
-          runId: `${this.state.id}-r1-step-dpo`,
+          selection: filtered ? { ...selection, sftSource: 'rollouts' } : selection,
+          runId: `${this.state.id}-r${round.round}-${name.replace('+', '-')}`,
         },
-        noPairs,
+        filtered ? noSuccess : noPairs,
       );
       const trained =
         baseline.training.status === 'done' ? baseline.training.adapterId! : round.parent.adapterId;
-      await this.evaluateStage(round, 'step-dpo', baseline.evaluations, STEP_DPO_LABEL, trained);
+      await this.evaluateStage(round, 'baseline', baseline.evaluations, BASELINE_LABELS[name], trained);
     }
-    await this.evaluateStage(round, 'evaluate', round.evaluations, roundLabel(k));
   }
 
   private trainedOrParent(round: RoundState, t: TrainingStage): RoundState['parent'] {
@@ -346,6 +408,7 @@ class GrapeLoop {
           ...(r.samplingSeed === undefined ? {} : { samplingSeed: r.samplingSeed }),
         })),
         sessionId: s.sessionId,
+        jobs: this.jobs,
         onEpisode: (result, i) => {
           const request = pending[i]!;
           const episode: LoopEpisode = {
@@ -472,8 +535,9 @@ class GrapeLoop {
    */
   private async trainStage(
     round: RoundState,
-    stage: 'sft' | 'tpo' | 'step-dpo',
+    stage: 'sft' | 'tpo' | 'baseline',
     current: TrainingStage | undefined,
+    assign: (t: TrainingStage) => void,
     request: { settings: TrainingSettings; from: string; selection: DataSelection; runId: string },
     skip?: string,
   ): Promise<TrainingStage> {
@@ -503,7 +567,7 @@ class GrapeLoop {
       parent: request.from,
       status: 'running',
     };
-    this.setTraining(round, stage, t);
+    assign(t);
     this.save();
     this.events.onStageStart?.(event);
     const index = EpisodeIndex.open(this.dataDir);
@@ -542,11 +606,6 @@ class GrapeLoop {
     this.save();
     this.events.onStageEnd?.({ ...event, skipped: false, detail: trainingDetail(t) });
     return t;
-  }
-
-  private setTraining(round: RoundState, stage: 'sft' | 'tpo' | 'step-dpo', t: TrainingStage): void {
-    if (stage === 'step-dpo') (round.baseline ??= { evaluations: [] }).training = t;
-    else round.training = t;
   }
 
   private async adapterExists(adapterId: string): Promise<boolean> {
@@ -590,7 +649,7 @@ class GrapeLoop {
   /** Greedy evaluation of a checkpoint (default: the round's) on each evaluation split. */
   private async evaluateStage(
     round: RoundState,
-    stage: 'evaluate' | 'step-dpo',
+    stage: 'evaluate' | 'baseline',
     into: LoopEvaluation[],
     label: string,
     adapterId = round.result!.adapterId,
@@ -621,6 +680,7 @@ class GrapeLoop {
         decoding: greedy,
         device: this.p.device,
         label,
+        jobs: this.jobs,
         onEpisode: (r) => {
           count++;
           this.events.onEpisode?.({ ...event, done: count, total: event.total!, result: r });

@@ -9,6 +9,21 @@ import { isSplitName, type SplitName } from '../sim/splits.js';
 import { EVALUATION_SEEDS, taskById } from '../sim/task-registry.js';
 import { checkSettings, SMALL_HEAD_DEFAULTS, type TrainingSettings } from '../tpo/training-settings.js';
 
+/**
+ * Round 1's baselines, each trained from round 1's parent on round 1's rollouts (the data GRAPE
+ * round 1 gets): step-DPO and TPO+NLL on its pairs, success-filtered SFT on its successful rollouts.
+ */
+export const BASELINES = ['step-dpo', 'tpo+nll', 'filtered-sft'] as const;
+export type BaselineName = (typeof BASELINES)[number];
+
+export const BASELINE_LABELS: Readonly<Record<BaselineName, string>> = {
+  'step-dpo': 'step-DPO',
+  'tpo+nll': 'TPO+NLL',
+  'filtered-sft': 'success-filtered SFT',
+};
+
+export const isBaselineName = (v: unknown): v is BaselineName => BASELINES.includes(v as BaselineName);
+
 export interface LoopParameters {
   /** The model package (absolute path); its checkpoints are the loop's policies. */
   modelDir: string;
@@ -31,9 +46,13 @@ export interface LoopParameters {
     samplingSeed: number;
   };
   scoring: { objective: Objective; reward: RewardConfig; pairing: PairingOptions };
-  training: { sft: TrainingSettings; tpo: TrainingSettings; stepDpo: TrainingSettings };
-  /** Also train step-DPO on round 1's pairs (the paper's weaker baseline) and evaluate it. */
-  stepDpoBaseline: boolean;
+  training: {
+    sft: TrainingSettings;
+    tpo: TrainingSettings;
+    baselines: Record<BaselineName, TrainingSettings>;
+  };
+  /** Round 1's baselines to train and evaluate beside GRAPE. */
+  baselines: BaselineName[];
   /** Greedy evaluation of every round's checkpoint on seeds 0 … episodes − 1 (0: none). */
   evaluation: { episodes: number; splits: SplitName[] };
   /** Head device for rollouts, evaluation and training: 'auto', 'cpu', 'cuda', 'cuda:N'. */
@@ -55,11 +74,23 @@ export function defaultLoopParameters(modelDir: string, taskIds: readonly string
     training: {
       sft: { ...SMALL_HEAD_DEFAULTS.sft },
       tpo: { ...SMALL_HEAD_DEFAULTS.tpo },
-      stepDpo: { ...SMALL_HEAD_DEFAULTS['step-dpo'] },
+      baselines: baselineSettings(),
     },
-    stepDpoBaseline: false,
+    baselines: [],
     evaluation: { episodes: 0, splits: ['in-domain'] },
     device: 'auto',
+  };
+}
+
+/**
+ * The baselines train like GRAPE's TPO (LoRA, the same learning rate, epochs and early stopping), so
+ * that only the objective differs; success-filtered SFT is plain NLL on the successful rollouts.
+ */
+export function baselineSettings(): Record<BaselineName, TrainingSettings> {
+  return {
+    'step-dpo': { ...SMALL_HEAD_DEFAULTS['step-dpo'] },
+    'tpo+nll': { ...SMALL_HEAD_DEFAULTS['tpo+nll'] },
+    'filtered-sft': { ...SMALL_HEAD_DEFAULTS.tpo, objective: 'sft' },
   };
 }
 
@@ -94,8 +125,14 @@ export function checkLoopParameters(p: LoopParameters): void {
   checkRewardConfig(p.scoring.reward);
   checkSettings(p.training.sft);
   checkSettings(p.training.tpo);
-  checkSettings(p.training.stepDpo);
   if (p.training.sft.objective !== 'sft') throw new Error('round 0 trains with the sft objective');
   if (p.training.tpo.objective !== 'tpo') throw new Error('GRAPE rounds train with the tpo objective');
-  if (p.training.stepDpo.objective !== 'step-dpo') throw new Error('the baseline trains with step-dpo');
+  for (const b of p.baselines) {
+    if (!isBaselineName(b))
+      throw new Error(`unknown baseline '${String(b)}' (one of ${BASELINES.join(', ')})`);
+    const settings = p.training.baselines[b];
+    checkSettings(settings);
+    const objective = b === 'filtered-sft' ? 'sft' : b;
+    if (settings.objective !== objective) throw new Error(`the ${b} baseline trains with ${objective}`);
+  }
 }

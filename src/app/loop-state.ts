@@ -8,9 +8,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFile
 import { join, resolve } from 'node:path';
 
 import type { SplitName } from '../sim/splits.js';
-import type { LoopParameters } from './loop-parameters.js';
+import type { TrainingSettings } from '../tpo/training-settings.js';
+import { baselineSettings, type BaselineName, type LoopParameters } from './loop-parameters.js';
 
-export const LOOP_FORMAT = 'grape-loop/1';
+export const LOOP_FORMAT = 'grape-loop/2';
 const LOOP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** One recorded episode of a stage (demonstration or rollout). */
@@ -103,10 +104,15 @@ export interface RoundState {
   /** The round's policy (its trained checkpoint, or the parent when nothing could be trained). */
   result?: { adapterId: string; checkpointId: string };
   promotion?: { checkpointId: string; promotionId?: number; alreadyPromoted?: boolean };
-  /** Round 1 only, when asked: step-DPO on the round's pairs from the same parent. */
-  baseline?: { training?: TrainingStage; evaluations: LoopEvaluation[] };
+  /** Round 1 only: the baselines asked for, trained from the same parent on the round's rollouts. */
+  baselines?: Partial<Record<BaselineName, BaselineState>>;
   evaluations: LoopEvaluation[];
   done: boolean;
+}
+
+export interface BaselineState {
+  training?: TrainingStage;
+  evaluations: LoopEvaluation[];
 }
 
 export interface LoopState {
@@ -117,6 +123,8 @@ export interface LoopState {
   finishedAt?: string;
   /** The model package's name@version. */
   model: string;
+  /** The loop whose round 0 this one started from (forkLoop). */
+  forkedFrom?: string;
   parameters: LoopParameters;
   rounds: RoundState[];
 }
@@ -161,10 +169,44 @@ export function loadLoopState(dataDir: string, id: string): LoopState {
   } catch (error) {
     throw new Error(`${path}: not a loop state file (${(error as Error).message})`, { cause: error });
   }
+  if (state.format === LOOP_FORMAT_1) state = fromFormat1(state as unknown as LoopStateFormat1);
   if (state.format !== LOOP_FORMAT)
     throw new Error(`${path}: format ${JSON.stringify(state.format)}, not ${LOOP_FORMAT}`);
   if (state.id !== id) throw new Error(`${path}: names loop ${state.id}, not ${id}`);
   return state as LoopState;
+}
+
+const LOOP_FORMAT_1 = 'grape-loop/1';
+
+/** Format 1 knew one baseline, step-DPO, as a flag and a round's `baseline`. */
+type LoopStateFormat1 = Omit<LoopState, 'format' | 'parameters' | 'rounds'> & {
+  format: typeof LOOP_FORMAT_1;
+  parameters: Omit<LoopParameters, 'baselines' | 'training'> & {
+    stepDpoBaseline: boolean;
+    training: { sft: TrainingSettings; tpo: TrainingSettings; stepDpo: TrainingSettings };
+  };
+  rounds: (Omit<RoundState, 'baselines'> & { baseline?: BaselineState })[];
+};
+
+function fromFormat1(old: LoopStateFormat1): LoopState {
+  const { stepDpoBaseline, training, ...parameters } = old.parameters;
+  return {
+    ...old,
+    format: LOOP_FORMAT,
+    parameters: {
+      ...parameters,
+      baselines: stepDpoBaseline ? ['step-dpo'] : [],
+      training: {
+        sft: training.sft,
+        tpo: training.tpo,
+        baselines: { ...baselineSettings(), 'step-dpo': training.stepDpo },
+      },
+    },
+    rounds: old.rounds.map(({ baseline, ...round }) => ({
+      ...round,
+      ...(baseline ? { baselines: { 'step-dpo': baseline } } : {}),
+    })),
+  };
 }
 
 /** The loops of a data dir, oldest first. */

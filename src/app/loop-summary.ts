@@ -1,10 +1,11 @@
 // A GRAPE loop's outcome as rows: per round what it recorded, scored, paired and trained; and the
-// evaluated policies (SFT, the step-DPO baseline, GRAPE round 1…K) × splits with their success
+// evaluated policies (SFT, round 1's baselines, GRAPE round 1…K) × splits with their success
 // rates, 95% intervals and, against SFT on the same initial states, the paired difference and the
 // exact McNemar p-value.
 import { loadEvaluation } from '../eval/evaluation-store.js';
 import { comparePaired } from '../eval/paired-comparison.js';
 import type { SplitName } from '../sim/splits.js';
+import { BASELINE_LABELS, BASELINES, type BaselineName } from './loop-parameters.js';
 import type { LoopEvaluation, LoopState, TrainingStage } from './loop-state.js';
 
 export interface RoundRow {
@@ -18,7 +19,7 @@ export interface RoundRow {
   scored?: number;
   pairs?: number;
   training?: TrainingStage;
-  baseline?: TrainingStage;
+  baselines?: Partial<Record<BaselineName, TrainingStage>>;
   promoted: boolean;
   done: boolean;
 }
@@ -44,11 +45,11 @@ export interface LoopSummary {
   policies: PolicyRow[];
 }
 
-function trainingText(t: TrainingStage | undefined): string {
+function trainingText(t: TrainingStage | undefined, sftItems = 'demonstrations'): string {
   if (!t) return '';
   if (t.status === 'skipped') return `not trained: ${t.reason ?? ''}`;
   if (t.status === 'running') return `training (run ${t.runId})`;
-  return `${t.objective} on ${t.items ?? '?'} ${t.objective === 'sft' ? 'demonstrations' : 'pairs'}`;
+  return `${t.objective} on ${t.items ?? '?'} ${t.objective === 'sft' ? sftItems : 'pairs'}`;
 }
 
 export function summarizeLoop(dataDir: string, state: LoopState): LoopSummary {
@@ -62,12 +63,24 @@ export function summarizeLoop(dataDir: string, state: LoopState): LoopSummary {
     ...(r.scoring ? { scored: r.scoring.tasks.reduce((n, t) => n + t.scored, 0) } : {}),
     ...(r.pairs ? { pairs: r.pairs.pairs } : {}),
     ...(r.training ? { training: r.training } : {}),
-    ...(r.baseline?.training ? { baseline: r.baseline.training } : {}),
+    ...(r.baselines
+      ? {
+          baselines: Object.fromEntries(
+            Object.entries(r.baselines).flatMap(([name, b]) => (b.training ? [[name, b.training]] : [])),
+          ),
+        }
+      : {}),
     promoted: r.promotion !== undefined,
     done: r.done,
   }));
   const policies: PolicyRow[] = [];
-  const row = (label: string, round: number, t: TrainingStage | undefined, evaluations: LoopEvaluation[]) => {
+  const row = (
+    label: string,
+    round: number,
+    t: TrainingStage | undefined,
+    evaluations: LoopEvaluation[],
+    sftItems?: string,
+  ) => {
     const cells: PolicyRow['cells'] = {};
     for (const e of evaluations) cells[e.split] = { evaluation: e };
     const checkpointId = evaluations[0]?.checkpointId ?? (t?.status === 'done' ? t.checkpointId : undefined);
@@ -75,14 +88,17 @@ export function summarizeLoop(dataDir: string, state: LoopState): LoopSummary {
       label,
       round,
       ...(checkpointId ? { checkpointId } : {}),
-      training: trainingText(t),
+      training: trainingText(t, sftItems),
       cells,
     });
   };
   for (const r of state.rounds) {
     if (r.round === 0) row('SFT', 0, r.training, r.evaluations);
     else {
-      if (r.baseline) row('step-DPO', r.round, r.baseline.training, r.baseline.evaluations);
+      for (const name of BASELINES) {
+        const b = r.baselines?.[name];
+        if (b) row(BASELINE_LABELS[name], r.round, b.training, b.evaluations, 'successful rollouts');
+      }
       row(`GRAPE round ${r.round}`, r.round, r.training, r.evaluations);
     }
   }

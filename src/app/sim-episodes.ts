@@ -4,6 +4,7 @@
 import { EpisodeSeededPolicy } from './episode-seeded-policy.js';
 import { loadPolicy } from './load-policy.js';
 import { ensureDefaultModel } from './model-location.js';
+import { runShardedSimEpisodes } from './sim-episode-shards.js';
 import { SimRunner, type SimEpisodeRequest, type SimEpisodeResult } from './sim-runner.js';
 import type { SamplingOptions } from '../policy/policy.js';
 import type { ExpertOptions } from '../sim/scripted-expert.js';
@@ -24,6 +25,10 @@ export interface SimBatchOptions {
   expert?: ExpertOptions;
   requests: readonly SimBatchRequest[];
   sessionId?: string;
+  /** Child processes to run the batch in (default 1: this process). Episodes end out of order. */
+  jobs?: number;
+  /** Stops the batch between episodes; the episodes run so far are kept and reported. */
+  signal?: AbortSignal;
   onEpisode?: (result: SimEpisodeResult, index: number) => void;
 }
 
@@ -50,6 +55,10 @@ export async function runSimEpisodes(options: SimBatchOptions): Promise<SimBatch
   let createdModel = false;
   if (modelDir === undefined)
     ({ dir: modelDir, created: createdModel } = await ensureDefaultModel(options.dataDir));
+  const jobs = options.jobs ?? 1;
+  if (!(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`jobs must be a positive integer, got ${jobs}`);
+  if (jobs > 1 && options.requests.length > 1)
+    return { ...(await runShardedSimEpisodes({ ...options, modelDir, jobs })), createdModel };
   const { policy } = await loadPolicy(modelDir, {
     ...(options.device === undefined ? {} : { device: options.device }),
     ...(options.adapter === undefined ? {} : { adapter: options.adapter }),
@@ -66,6 +75,7 @@ export async function runSimEpisodes(options: SimBatchOptions): Promise<SimBatch
     });
     const results: SimEpisodeResult[] = [];
     for (const [i, { samplingSeed, ...request }] of options.requests.entries()) {
+      if (options.signal?.aborted) break;
       seeded.seed = samplingSeed ?? policy.sampling.seed;
       const result =
         options.actor === 'expert'

@@ -35,6 +35,8 @@ export interface SimEvaluationRequest {
   decoding: EvaluationDecoding;
   device?: string;
   label?: string;
+  /** Processes that run the episodes (default 1). */
+  jobs?: number;
   onEpisode?: (result: SimEpisodeResult, index: number) => void;
 }
 
@@ -108,6 +110,7 @@ export async function evaluateOnSim(request: SimEvaluationRequest): Promise<SimE
       actor: 'policy',
       requests,
       sessionId,
+      ...(request.jobs === undefined ? {} : { jobs: request.jobs }),
       ...(request.onEpisode ? { onEpisode: request.onEpisode } : {}),
     });
   } finally {

@@ -33,7 +33,7 @@ export const DEMO_DEFAULTS: LoopDefaults = {
   // The demo pairs rollouts however close their scores, so TPO always has pairs to train on even
   // when no rollout gets far (GCPG's own default, which grape iterate keeps, is 0.05).
   minMargin: 0,
-  stepDpoBaseline: true,
+  baselines: ['step-dpo'],
   evalSeeds: 5,
   evalSplit: 'visual',
 };
@@ -79,6 +79,8 @@ export const demoCommand: CommandModule<GlobalArgs, DemoArgs> = {
           throw new Error(`no demo ${id} in ${join(resolve(args['data-dir']), 'demo')}`);
         state = await resumeLoop(dataDir, id, {
           events: progress,
+          jobs: args.jobs,
+          baselines: args.baseline,
           ...(args.rounds === undefined ? {} : { rounds: args.rounds }),
         });
       } else {
@@ -88,7 +90,7 @@ export const demoCommand: CommandModule<GlobalArgs, DemoArgs> = {
         process.stderr.write(
           `grape demo ${id}: ${p.rounds} GRAPE round${p.rounds === 1 ? '' : 's'} on ${p.taskIds.length} of ${TASKS.length} tasks (${p.taskIds.join(', ')}); data in ${dataDir}\n`,
         );
-        state = await startLoop(dataDir, parameters, { events: progress }, id);
+        state = await startLoop(dataDir, parameters, { events: progress, jobs: args.jobs }, id);
       }
     } catch (error) {
       progress.stop();

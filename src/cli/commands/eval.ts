@@ -96,6 +96,7 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
       const bar = progressBar('eval [{bar}] {value}/{total} episodes | {task} seed {seed}: {outcome}');
       bar.start(taskIds.length * args.episodes, 0, { task: '', seed: '', outcome: '' });
       let result: SimEvaluation;
+      let done = 0;
       try {
         result = await evaluateOnSim({
           dataDir: args['data-dir'],
@@ -107,9 +108,10 @@ export const evalCommand: CommandModule<GlobalArgs, EvalArgs> = {
           seedStart: args['seed-start'],
           decoding: samplingOf(args),
           device: args.device,
+          jobs: args.jobs,
           ...(args.label === undefined ? {} : { label: args.label }),
-          onEpisode: (r, i) => {
-            bar.update(i + 1, { task: r.taskId, seed: r.seed, outcome: r.success ? 'success' : 'failure' });
+          onEpisode: (r) => {
+            bar.update(++done, { task: r.taskId, seed: r.seed, outcome: r.success ? 'success' : 'failure' });
           },
         });
       } finally {

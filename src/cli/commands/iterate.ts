@@ -26,7 +26,7 @@ const ITERATE_DEFAULTS: LoopDefaults = {
   seedsPerTask: 8,
   rolloutsPerSeed: 4,
   minMargin: 0.05,
-  stepDpoBaseline: false,
+  baselines: [],
   evalSeeds: 0,
   evalSplit: undefined,
 };
@@ -45,6 +45,8 @@ export const iterateCommand: CommandModule<GlobalArgs, IterateArgs> = {
       if (args.resume !== undefined) {
         state = await resumeLoop(dataDir, id, {
           events: progress,
+          jobs: args.jobs,
+          baselines: args.baseline,
           ...(args.rounds === undefined ? {} : { rounds: args.rounds }),
         });
       } else {
@@ -56,7 +58,7 @@ export const iterateCommand: CommandModule<GlobalArgs, IterateArgs> = {
         state = await startLoop(
           dataDir,
           loopParametersOf(args, dir, ITERATE_DEFAULTS),
-          { events: progress },
+          { events: progress, jobs: args.jobs },
           id,
         );
       }

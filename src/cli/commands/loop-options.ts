@@ -4,9 +4,15 @@ import { resolve } from 'node:path';
 
 import type { Argv } from 'yargs';
 
-import { defaultLoopParameters, type LoopParameters } from '../../app/loop-parameters.js';
+import {
+  BASELINES,
+  defaultLoopParameters,
+  type BaselineName,
+  type LoopParameters,
+} from '../../app/loop-parameters.js';
 import { OBJECTIVES, type Objective } from '../../gcpg/cost-spec.js';
 import { SPLITS, type SplitName } from '../../sim/splits.js';
+import { checkJobs, jobsOption } from './sim-episode-options.js';
 import { TASKS } from '../../sim/task-registry.js';
 
 export interface LoopArgs {
@@ -26,11 +32,12 @@ export interface LoopArgs {
   epochs: number | undefined;
   lr: number | undefined;
   beta: number | undefined;
-  'step-dpo-baseline': boolean;
+  baseline: BaselineName[];
   'eval-seeds': number;
   'eval-split': string | undefined;
   policy: string | undefined;
   device: string;
+  jobs: number;
   json: boolean;
 }
 
@@ -41,7 +48,7 @@ export interface LoopDefaults {
   seedsPerTask: number;
   rolloutsPerSeed: number;
   minMargin: number;
-  stepDpoBaseline: boolean;
+  baselines: readonly BaselineName[];
   evalSeeds: number;
   evalSplit: SplitName | undefined;
 }
@@ -49,10 +56,11 @@ export interface LoopDefaults {
 export function loopOptions<T>(y: Argv<T>, d: LoopDefaults) {
   const base = defaultLoopParameters('', []);
   const generalization = SPLITS.filter((s) => s !== 'in-domain');
-  return y
+  return jobsOption(y)
     .option('resume', {
       type: 'string',
-      describe: 'go on with a loop cut short (its recorded parameters; only --rounds can add rounds)',
+      describe:
+        'go on with a loop cut short (its recorded parameters; --rounds and --baseline can add rounds and baselines)',
     })
     .option('rounds', { type: 'number', describe: `GRAPE rounds after SFT (default ${d.rounds})` })
     .option('task', {
@@ -112,14 +120,20 @@ export function loopOptions<T>(y: Argv<T>, d: LoopDefaults) {
     })
     .option('epochs', {
       type: 'number',
-      describe: `TPO (and step-DPO) epochs per round (default ${base.training.tpo.epochs})`,
+      describe: `TPO (and baseline) epochs per round (default ${base.training.tpo.epochs})`,
     })
-    .option('lr', { type: 'number', describe: `TPO learning rate (default ${base.training.tpo.lr})` })
-    .option('beta', { type: 'number', describe: `TPO β (default ${base.training.tpo.beta})` })
-    .option('step-dpo-baseline', {
-      type: 'boolean',
-      default: d.stepDpoBaseline,
-      describe: "also train step-DPO on round 1's pairs (the paper's weaker baseline) and evaluate it",
+    .option('lr', {
+      type: 'number',
+      describe: `TPO (and baseline) learning rate (default ${base.training.tpo.lr})`,
+    })
+    .option('beta', { type: 'number', describe: `TPO (and baseline) β (default ${base.training.tpo.beta})` })
+    .option('baseline', {
+      type: 'string',
+      array: true,
+      choices: BASELINES,
+      default: [...d.baselines],
+      describe:
+        "round 1 baseline to train beside GRAPE, from the same parent on the same rollouts, and evaluate (repeatable): step-dpo (the paper's weaker baseline), tpo+nll, filtered-sft (success-filtered SFT)",
     })
     .option('eval-seeds', {
       type: 'number',
@@ -143,6 +157,7 @@ export function loopOptions<T>(y: Argv<T>, d: LoopDefaults) {
     })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
     .check((a) => {
+      checkJobs(a.jobs);
       const count = (name: string, v: number | undefined, min: number) => {
         if (v !== undefined && !(Number.isInteger(v) && v >= min))
           throw new Error(`--${name} must be an integer ≥ ${min}`);
@@ -176,12 +191,12 @@ export function loopParametersOf(args: LoopArgs, modelDir: string, d: LoopDefaul
   p.scoring.objective = args.objective;
   p.scoring.pairing = { ...p.scoring.pairing, perSide: args.m, minMargin: args['min-margin'] };
   if (args['sft-epochs'] !== undefined) p.training.sft.epochs = args['sft-epochs'];
-  for (const t of [p.training.tpo, p.training.stepDpo]) {
+  for (const t of [p.training.tpo, ...Object.values(p.training.baselines)]) {
     if (args.epochs !== undefined) t.epochs = args.epochs;
     if (args.lr !== undefined) t.lr = args.lr;
     if (args.beta !== undefined) t.beta = args.beta;
   }
-  p.stepDpoBaseline = args['step-dpo-baseline'];
+  p.baselines = [...new Set(args.baseline)];
   p.evaluation = {
     episodes: args['eval-seeds'],
     splits: ['in-domain', ...(args['eval-split'] ? [args['eval-split'] as SplitName] : [])],

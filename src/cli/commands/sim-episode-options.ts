@@ -1,4 +1,6 @@
 // Options shared by the commands that run simulator episodes (run --sim, sim demos, eval).
+import { availableParallelism } from 'node:os';
+
 import type { Argv } from 'yargs';
 
 import type { SimEpisodeResult } from '../../app/sim-runner.js';
@@ -23,6 +25,7 @@ export interface SimEpisodeArgs {
   policy: string | undefined;
   adapter: string | undefined;
   device: string;
+  jobs: number;
   json: boolean;
 }
 
@@ -33,8 +36,21 @@ export interface SamplingArgs {
   'sampling-seed': number;
 }
 
+/** --jobs: simulator processes; one per core by default, since each keeps one core busy. */
+export function jobsOption<T>(y: Argv<T>) {
+  return y.option('jobs', {
+    type: 'number',
+    default: availableParallelism(),
+    describe: 'processes that run the simulator episodes (default: one per core)',
+  });
+}
+
+export function checkJobs(jobs: number): void {
+  if (!Number.isInteger(jobs) || jobs < 1) throw new Error('--jobs must be a positive integer');
+}
+
 export function simEpisodeOptions<T>(y: Argv<T>, defaultSeedStart: number, defaultEpisodes = 1) {
-  return y
+  return jobsOption(y)
     .option('task', {
       type: 'string',
       array: true,
@@ -65,6 +81,7 @@ export function simEpisodeOptions<T>(y: Argv<T>, defaultSeedStart: number, defau
     })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
     .check((a) => {
+      checkJobs(a.jobs);
       if (!Number.isInteger(a.episodes) || a.episodes < 1)
         throw new Error('--episodes must be a positive integer');
       if (!Number.isInteger(a['seed-start']) || a['seed-start'] < 0)
@@ -153,16 +170,18 @@ export async function runSimBatchWithProgress(
   );
   const bar = progressBar(`${label} [{bar}] {value}/{total} episodes | {task} seed {seed}: {outcome}`);
   bar.start(requests.length, 0, { task: '', seed: '', outcome: '' });
+  let done = 0;
   try {
     return await runSimEpisodes({
       ...options,
       dataDir: args['data-dir'],
       requests,
       device: args.device,
+      jobs: args.jobs,
       ...(args.policy === undefined ? {} : { modelDir: args.policy }),
       ...(args.adapter === undefined ? {} : { adapter: args.adapter }),
-      onEpisode: (r, i) => {
-        bar.update(i + 1, { task: r.taskId, seed: r.seed, outcome: r.success ? 'success' : 'failure' });
+      onEpisode: (r) => {
+        bar.update(++done, { task: r.taskId, seed: r.seed, outcome: r.success ? 'success' : 'failure' });
       },
     });
   } finally {

@@ -1,0 +1,376 @@
+// The GRAPE study (issue 9 item 6, docs/RESULTS.md): GRAPE against its baselines on the simulator,
+// per training seed, in one data dir, resumable at every stage (a cut-short run goes on where it
+// stopped; a later session can add training seeds):
+//   - task loop, study-task-s<N>: expert demonstrations → SFT → GRAPE rounds 1–3 (task objective),
+//     with round 1's baselines (step-DPO, TPO+NLL, success-filtered SFT) trained from the same SFT
+//     policy on the same rollouts; every policy evaluated greedily in-domain on the same seeds;
+//   - safety loop, study-safety-s<N>: forked from the task loop's SFT policy, one GRAPE round with
+//     the safety objective (collision costs), evaluated in-domain on the same seeds;
+//   - generalization: SFT and the last GRAPE round on every generalization split.
+// Training seed N draws its own demonstrations, rollout states and sampling draws, and seeds its
+// training runs with N, so seeds differ in data as well as in initialization.
+//
+//   npx tsx scripts/grape-study.ts run    --data-dir D [--training-seed 0 …] [--eval-seeds 25]
+//                                         [--generalization-seeds 10] [--jobs 2] [--device cpu]
+//   npx tsx scripts/grape-study.ts report --data-dir D [--json]
+//
+// report prints the tables of docs/RESULTS.md: success with 95% intervals per policy and seed, the
+// difference to SFT and to success-filtered SFT paired on the same initial states (exact McNemar
+// over the pooled seeds), collision rates and steps, and the generalization splits.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { forkLoop, resumeLoop, startLoop, type LoopOptions } from '../src/app/grape-loop.js';
+import {
+  BASELINE_LABELS,
+  BASELINES,
+  defaultLoopParameters,
+  type LoopParameters,
+} from '../src/app/loop-parameters.js';
+import { loadLoopState, loopStatePath, type LoopEvaluation, type LoopState } from '../src/app/loop-state.js';
+import { ensureDefaultModel } from '../src/app/model-location.js';
+import { evaluateOnSim } from '../src/app/sim-evaluation.js';
+import { loopProgress } from '../src/cli/commands/loop-progress.js';
+import { progressBar } from '../src/cli/progress.js';
+import type { EvaluationRun } from '../src/eval/evaluation-run.js';
+import { loadEvaluation } from '../src/eval/evaluation-store.js';
+import { summarizeEvaluation } from '../src/eval/evaluation-summary.js';
+import { comparePaired } from '../src/eval/paired-comparison.js';
+import { wilsonInterval } from '../src/eval/success-interval.js';
+import { SPLITS, type SplitName } from '../src/sim/splits.js';
+import { TASKS } from '../src/sim/task-registry.js';
+
+const ROUNDS = 3;
+/** Demonstrations per task: the learnability gate's recipe (docs/RESULTS.md). */
+const DEMOS_PER_TASK = 80;
+const SFT_EPOCHS = 80;
+/** Seeds of training seed N start here + N·stride: demonstrations, rollout states, sampling draws. */
+const SEED_STRIDE = { demos: 100, rollouts: 100, sampling: 100_000 };
+const GENERALIZATION = SPLITS.filter((s) => s !== 'in-domain');
+
+const taskLoopId = (seed: number) => `study-task-s${seed}`;
+const safetyLoopId = (seed: number) => `study-safety-s${seed}`;
+
+function studyParameters(modelDir: string, seed: number, evalSeeds: number, device: string): LoopParameters {
+  const p = defaultLoopParameters(
+    modelDir,
+    TASKS.map((t) => t.id),
+  );
+  p.rounds = ROUNDS;
+  p.demos = { perTask: DEMOS_PER_TASK, seedStart: 1000 + SEED_STRIDE.demos * seed };
+  p.rollouts = {
+    ...p.rollouts,
+    seedStart: 2000 + SEED_STRIDE.rollouts * seed,
+    samplingSeed: SEED_STRIDE.sampling * seed,
+  };
+  p.training.sft.epochs = SFT_EPOCHS;
+  for (const t of [p.training.sft, p.training.tpo, ...Object.values(p.training.baselines)]) t.seed = seed;
+  p.baselines = [...BASELINES];
+  p.evaluation = { episodes: evalSeeds, splits: ['in-domain'] };
+  p.device = device;
+  return p;
+}
+
+/** Runs a loop, or goes on with it when its state file exists. */
+async function runLoop(
+  dataDir: string,
+  id: string,
+  start: (options: LoopOptions) => Promise<LoopState>,
+  options: LoopOptions & { baselines?: LoopParameters['baselines'] },
+): Promise<LoopState> {
+  process.stderr.write(`\n== ${id}\n`);
+  return existsSync(loopStatePath(dataDir, id)) ? resumeLoop(dataDir, id, options) : start(options);
+}
+
+/** The study's generalization evaluations: <data-dir>/study/generalization.json. */
+interface GeneralizationEntry {
+  trainingSeed: number;
+  label: string;
+  checkpoint: string;
+  split: SplitName;
+  evaluationId: string;
+}
+
+const generalizationPath = (dataDir: string) => join(dataDir, 'study', 'generalization.json');
+
+function readGeneralization(dataDir: string): GeneralizationEntry[] {
+  const path = generalizationPath(dataDir);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as GeneralizationEntry[]) : [];
+}
+
+function writeGeneralization(dataDir: string, entries: GeneralizationEntry[]): void {
+  const path = generalizationPath(dataDir);
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(entries, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
+
+async function generalization(
+  dataDir: string,
+  task: LoopState,
+  seed: number,
+  episodes: number,
+  jobs: number,
+): Promise<void> {
+  const last = task.rounds.at(-1)!;
+  const policies = [
+    { label: 'SFT', checkpoint: task.rounds[0]!.result!.adapterId },
+    { label: `GRAPE round ${last.round}`, checkpoint: last.result!.adapterId },
+  ];
+  for (const split of GENERALIZATION)
+    for (const policy of policies) {
+      const entries = readGeneralization(dataDir);
+      const done = entries.some(
+        (e) => e.trainingSeed === seed && e.checkpoint === policy.checkpoint && e.split === split,
+      );
+      if (done) continue;
+      const bar = progressBar(
+        `${`s${seed} ${policy.label} ${split}`.padEnd(28)} [{bar}] {value}/{total} episodes`,
+      );
+      bar.start(episodes * task.parameters.taskIds.length, 0);
+      let count = 0;
+      try {
+        const result = await evaluateOnSim({
+          dataDir,
+          modelDir: task.parameters.modelDir,
+          checkpoint: policy.checkpoint,
+          split,
+          taskIds: task.parameters.taskIds,
+          episodes,
+          decoding: { greedy: true, temperature: 1, topK: 0, seed: 0 },
+          device: task.parameters.device,
+          label: policy.label,
+          jobs,
+          onEpisode: () => {
+            bar.update(++count);
+          },
+        });
+        writeGeneralization(dataDir, [
+          ...readGeneralization(dataDir),
+          { trainingSeed: seed, ...policy, split, evaluationId: result.run.id },
+        ]);
+      } finally {
+        bar.stop();
+      }
+    }
+}
+
+interface RunArgs {
+  'data-dir'?: string;
+  'training-seed'?: string[];
+  'eval-seeds'?: string;
+  'generalization-seeds'?: string;
+  jobs?: string;
+  device?: string;
+}
+
+async function run(values: RunArgs): Promise<void> {
+  const dataDir = String(values['data-dir']);
+  const seeds = (values['training-seed'] ?? ['0']).map(Number);
+  const evalSeeds = Number(values['eval-seeds'] ?? 25);
+  const generalizationSeeds = Number(values['generalization-seeds'] ?? 10);
+  const jobs = Number(values.jobs ?? availableParallelism());
+  const device = values.device ?? 'cpu';
+  const { dir: modelDir } = await ensureDefaultModel(dataDir);
+  for (const seed of seeds) {
+    const p = studyParameters(modelDir, seed, evalSeeds, device);
+    const progress = loopProgress();
+    const options = { events: progress, jobs };
+    try {
+      const task = await runLoop(
+        dataDir,
+        taskLoopId(seed),
+        (o) => startLoop(dataDir, p, o, taskLoopId(seed)),
+        { ...options, baselines: p.baselines },
+      );
+      const safety = structuredClone(p);
+      safety.rounds = 1;
+      safety.baselines = [];
+      safety.scoring.objective = 'safety';
+      await runLoop(
+        dataDir,
+        safetyLoopId(seed),
+        (o) => forkLoop(dataDir, taskLoopId(seed), safety, o, safetyLoopId(seed)),
+        options,
+      );
+      progress.stop();
+      await generalization(dataDir, task, seed, generalizationSeeds, jobs);
+    } finally {
+      progress.stop();
+    }
+  }
+}
+
+// ---- report
+
+interface PolicyResult {
+  label: string;
+  /** Per training seed: the evaluation, when it ran. */
+  runs: Map<number, EvaluationRun>;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const interval = (successes: number, n: number) => {
+  const w = wilsonInterval(successes / n, n);
+  return `${(100 * w.low).toFixed(0)}–${(100 * w.high).toFixed(0)}`;
+};
+
+/** Episodes of several seeds' runs as one run, initial states told apart by training seed. */
+function pooled(runs: Map<number, EvaluationRun>, seeds: readonly number[]): EvaluationRun | undefined {
+  if (!seeds.every((s) => runs.has(s))) return undefined;
+  const first = runs.get(seeds[0]!)!;
+  return {
+    ...first,
+    id: seeds.map((s) => runs.get(s)!.id).join('+'),
+    episodes: seeds.flatMap((s) =>
+      runs.get(s)!.episodes.map((e) => ({ ...e, seed: e.seed + 1_000_000 * s })),
+    ),
+  };
+}
+
+function inDomainPolicies(dataDir: string, seeds: readonly number[]): PolicyResult[] {
+  const policies = new Map<string, PolicyResult>();
+  const add = (label: string, seed: number, evaluations: readonly LoopEvaluation[] | undefined) => {
+    const e = evaluations?.find((v) => v.split === 'in-domain');
+    if (!e) return;
+    const p = policies.get(label) ?? { label, runs: new Map() };
+    p.runs.set(seed, loadEvaluation(dataDir, e.id));
+    policies.set(label, p);
+  };
+  for (const seed of seeds) {
+    const task = loadLoopState(dataDir, taskLoopId(seed));
+    for (const r of task.rounds) {
+      add(r.round === 0 ? 'SFT' : `GRAPE round ${r.round}`, seed, r.evaluations);
+      for (const b of BASELINES) add(BASELINE_LABELS[b], seed, r.baselines?.[b]?.evaluations);
+    }
+    if (existsSync(loopStatePath(dataDir, safetyLoopId(seed))))
+      add(
+        'GRAPE round 1, safety objective',
+        seed,
+        loadLoopState(dataDir, safetyLoopId(seed)).rounds[1]?.evaluations,
+      );
+  }
+  const order = ['SFT', ...BASELINES.map((b) => BASELINE_LABELS[b])];
+  return [...policies.values()].sort((a, b) => {
+    const rank = (l: string) => (order.includes(l) ? order.indexOf(l) : order.length);
+    return rank(a.label) - rank(b.label) || a.label.localeCompare(b.label);
+  });
+}
+
+function versus(base: EvaluationRun | undefined, other: EvaluationRun | undefined): string {
+  if (!base || !other || base === other) return '';
+  const c = comparePaired(base, other).overall;
+  const d = 100 * c.difference;
+  return `${d >= 0 ? '+' : ''}${d.toFixed(1)} (p ${c.pValue < 0.001 ? '<0.001' : c.pValue.toFixed(3)}, ${c.onlyA}/${c.onlyB})`;
+}
+
+function report(dataDir: string, json: boolean): void {
+  const seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((s) =>
+    existsSync(loopStatePath(dataDir, taskLoopId(s))),
+  );
+  if (seeds.length === 0)
+    throw new Error(`no study in ${dataDir} (run: grape-study.ts run --data-dir ${dataDir})`);
+  const policies = inDomainPolicies(dataDir, seeds);
+  const complete = (p: PolicyResult) => seeds.filter((s) => p.runs.has(s));
+  const sft = policies.find((p) => p.label === 'SFT');
+  const filtered = policies.find((p) => p.label === BASELINE_LABELS['filtered-sft']);
+  const rows = policies.map((p) => {
+    const all = pooled(p.runs, complete(p));
+    const summary = all && summarizeEvaluation(all.episodes);
+    const both = (q: PolicyResult | undefined) => {
+      const common = complete(p).filter((s) => q?.runs.has(s));
+      return q && common.length ? versus(pooled(q.runs, common), pooled(p.runs, common)) : '';
+    };
+    return {
+      label: p.label,
+      seeds: complete(p),
+      perSeed: complete(p).map((s) => {
+        const e = p.runs.get(s)!.episodes;
+        const k = e.filter((x) => x.success).length;
+        return {
+          seed: s,
+          successes: k,
+          episodes: e.length,
+          text: `${pct(k / e.length)} (${interval(k, e.length)})`,
+        };
+      }),
+      success: summary?.overall.successRate ?? NaN,
+      collisionRate: summary?.overall.collisionRate ?? NaN,
+      meanSteps: summary?.overall.meanSteps ?? NaN,
+      vsSft: p === sft ? '' : both(sft),
+      vsFilteredSft: p === filtered ? '' : both(filtered),
+    };
+  });
+  const general = readGeneralization(dataDir).map((g) => ({
+    ...g,
+    run: loadEvaluation(dataDir, g.evaluationId),
+  }));
+  const generalRows = GENERALIZATION.flatMap((split) => {
+    const of = (label: string) => {
+      const runs = new Map(
+        general.filter((g) => g.split === split && g.label === label).map((g) => [g.trainingSeed, g.run]),
+      );
+      return runs;
+    };
+    const sftRuns = of('SFT');
+    const grapeLabel = general.find((g) => g.label.startsWith('GRAPE'))?.label ?? `GRAPE round ${ROUNDS}`;
+    const grapeRuns = of(grapeLabel);
+    const common = seeds.filter((s) => sftRuns.has(s) && grapeRuns.has(s));
+    if (common.length === 0) return [];
+    const a = pooled(sftRuns, common)!;
+    const b = pooled(grapeRuns, common)!;
+    const rate = (r: EvaluationRun) => summarizeEvaluation(r.episodes).overall.successRate;
+    return [{ split, seeds: common, sft: rate(a), grape: rate(b), label: grapeLabel, vs: versus(a, b) }];
+  });
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ seeds, inDomain: rows, generalization: generalRows }, null, 2)}\n`,
+    );
+    return;
+  }
+  const episodes = rows[0]?.perSeed[0]?.episodes ?? 0;
+  process.stdout.write(
+    `In-domain, greedy, ${episodes} episodes per policy and training seed (${TASKS.length} tasks), training seeds ${seeds.join(', ')}.\n` +
+      'Differences are paired on the same initial states, pooled over seeds: points (exact McNemar p, only-baseline/only-policy successes).\n\n',
+  );
+  process.stdout.write(
+    `| policy | ${seeds.map((s) => `seed ${s}`).join(' | ')} | pooled | vs SFT | vs success-filtered SFT | collision rate | mean steps |\n`,
+  );
+  process.stdout.write(`|---|${seeds.map(() => '---|').join('')}---|---|---|---|---|\n`);
+  for (const r of rows)
+    process.stdout.write(
+      `| ${r.label} | ${seeds.map((s) => r.perSeed.find((x) => x.seed === s)?.text ?? '–').join(' | ')} | ${pct(r.success)} | ${r.vsSft} | ${r.vsFilteredSft} | ${pct(r.collisionRate)} | ${r.meanSteps.toFixed(1)} |\n`,
+    );
+  if (generalRows.length) {
+    process.stdout.write(
+      '\nGeneralization splits, greedy, paired on the same initial states, pooled over seeds:\n\n',
+    );
+    process.stdout.write('| split | seeds | SFT | GRAPE | difference |\n|---|---|---|---|---|\n');
+    for (const g of generalRows)
+      process.stdout.write(
+        `| ${g.split} | ${g.seeds.join(', ')} | ${pct(g.sft)} | ${pct(g.grape)} (${g.label}) | ${g.vs} |\n`,
+      );
+  }
+}
+
+const [command, ...rest] = process.argv.slice(2);
+const { values } = parseArgs({
+  args: rest,
+  options: {
+    'data-dir': { type: 'string' },
+    'training-seed': { type: 'string', multiple: true },
+    'eval-seeds': { type: 'string' },
+    'generalization-seeds': { type: 'string' },
+    jobs: { type: 'string' },
+    device: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+if (!values['data-dir'] || (command !== 'run' && command !== 'report')) {
+  process.stderr.write('usage: grape-study.ts run|report --data-dir D [options] (see the header)\n');
+  process.exit(2);
+}
+if (command === 'run') await run(values);
+else report(values['data-dir'], values.json);
