@@ -1,6 +1,6 @@
 // The learnability gate (issue 7, docs/RESULTS.md): records the scripted expert's demonstrations and
-// evaluates a checkpoint greedily on the in-domain evaluation seeds, sharded over child processes
-// (the simulator is single-threaded: one process per core). Training in between is `grape train`.
+// evaluates a checkpoint greedily on the in-domain evaluation seeds, over --jobs processes. Training
+// in between is `grape train`.
 //
 //   npx tsx scripts/learnability-gate.ts demos --data-dir D --per-task 100 [--seed-start 1000] [--noise M]
 //                                              [--execution-noise M] [--jobs 2]
@@ -8,13 +8,17 @@
 //
 // eval prints the per-task success table and whether the gate holds: mean success over tasks in
 // [30%, 70%] and every task above 10%. Its episodes are recorded in a scratch data dir (removed).
-import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { episodeRequests, runSimEpisodes, summarizeByTask } from '../src/app/sim-episodes.js';
+import {
+  episodeRequests,
+  runSimEpisodes,
+  summarizeByTask,
+  type SimBatchOptions,
+} from '../src/app/sim-episodes.js';
 import type { SimEpisodeRequest, SimEpisodeResult } from '../src/app/sim-runner.js';
 import { ensureDefaultModel } from '../src/app/model-location.js';
 import type { ExpertOptions } from '../src/sim/scripted-expert.js';
@@ -22,69 +26,26 @@ import { TASKS } from '../src/sim/task-registry.js';
 
 const GATE = { low: 0.3, high: 0.7, perTask: 0.1 };
 
-interface Shard {
-  dataDir: string;
-  modelDir: string;
-  adapter?: string;
-  actor: 'policy' | 'expert';
-  /** The expert's noise settings (default: its own). */
-  expert?: ExpertOptions;
-  requests: SimEpisodeRequest[];
-  out: string;
-}
-
-/** A child process: runs its shard (a JSON file) and writes the results as JSON. */
-async function runShard(shard: Shard): Promise<void> {
-  const report = await runSimEpisodes({
-    dataDir: shard.dataDir,
-    modelDir: shard.modelDir,
-    ...(shard.adapter === undefined ? {} : { adapter: shard.adapter }),
-    device: 'cpu',
-    actor: shard.actor,
-    ...(shard.expert === undefined ? {} : { expert: shard.expert }),
-    sampling: { greedy: true },
-    requests: shard.requests,
-    onEpisode: (r, i) => {
-      process.stderr.write(
-        `${shard.out}: ${i + 1}/${shard.requests.length} ${r.taskId} seed ${r.seed} ${r.success ? 'success' : 'failure'}\n`,
-      );
-    },
-  });
-  writeFileSync(shard.out, JSON.stringify(report.results));
-}
-
-/** Interleaves the requests over `jobs` children and collects their results. */
-async function runSharded(
-  base: Omit<Shard, 'requests' | 'out'>,
+/** The batch on `jobs` processes (the simulator is single-threaded), a line per episode on stderr. */
+async function runGateBatch(
+  base: Pick<SimBatchOptions, 'dataDir' | 'modelDir' | 'adapter' | 'actor' | 'expert'>,
   requests: SimEpisodeRequest[],
   jobs: number,
 ): Promise<SimEpisodeResult[]> {
-  const scratch = mkdtempSync(join(tmpdir(), 'grape-gate-shards-'));
-  try {
-    const shards = Array.from({ length: jobs }, (_, k): Shard => ({
-      ...base,
-      requests: requests.filter((_, i) => i % jobs === k),
-      out: join(scratch, `shard-${k}.json`),
-    }));
-    await Promise.all(
-      shards.map(
-        (shard) =>
-          new Promise<void>((resolve, reject) => {
-            // The shard goes by file: a long argv crashes the child.
-            const spec = `${shard.out}.request`;
-            writeFileSync(spec, JSON.stringify(shard));
-            const child = fork(import.meta.filename, ['shard', spec], { stdio: 'inherit' });
-            child.on('exit', (code, signal) => {
-              if (code === 0) resolve();
-              else reject(new Error(`shard exited with ${signal ?? code}`));
-            });
-          }),
-      ),
-    );
-    return shards.flatMap((s) => JSON.parse(readFileSync(s.out, 'utf8')) as SimEpisodeResult[]);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  let done = 0;
+  const report = await runSimEpisodes({
+    ...base,
+    device: 'cpu',
+    sampling: { greedy: true },
+    requests,
+    jobs,
+    onEpisode: (r) => {
+      process.stderr.write(
+        `${++done}/${requests.length} ${r.taskId} seed ${r.seed} ${r.success ? 'success' : 'failure'}\n`,
+      );
+    },
+  });
+  return report.results;
 }
 
 function printGate(results: SimEpisodeResult[]): boolean {
@@ -104,74 +65,68 @@ function printGate(results: SimEpisodeResult[]): boolean {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-if (command === 'shard') {
-  await runShard(JSON.parse(readFileSync(rest[0]!, 'utf8')) as Shard);
+const { values } = parseArgs({
+  args: rest,
+  options: {
+    'data-dir': { type: 'string' },
+    policy: { type: 'string' },
+    adapter: { type: 'string' },
+    'per-task': { type: 'string', default: '100' },
+    'seed-start': { type: 'string' },
+    seeds: { type: 'string', default: '50' },
+    task: { type: 'string', multiple: true },
+    jobs: { type: 'string', default: '2' },
+    noise: { type: 'string' },
+    'execution-noise': { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const dataDir = values['data-dir'];
+if (!dataDir || (command !== 'demos' && command !== 'eval')) {
+  process.stderr.write('usage: learnability-gate.ts demos|eval --data-dir D [options] (see the header)\n');
+  process.exit(2);
+}
+// Built here, once, when missing: the children only read it.
+const modelDir = values.policy ?? (await ensureDefaultModel(dataDir)).dir;
+const tasks = values.task ?? TASKS.map((t) => t.id);
+const jobs = Number(values.jobs);
+if (command === 'demos') {
+  const requests = episodeRequests(
+    tasks,
+    Number(values['per-task']),
+    Number(values['seed-start'] ?? 1000),
+    'in-domain',
+  );
+  const expert: ExpertOptions = {
+    ...(values.noise === undefined ? {} : { actionNoise: Number(values.noise) }),
+    ...(values['execution-noise'] === undefined ? {} : { executionNoise: Number(values['execution-noise']) }),
+  };
+  const results = await runGateBatch({ dataDir, modelDir, actor: 'expert', expert }, requests, jobs);
+  process.stdout.write(
+    `recorded ${results.length} demonstrations, ${results.filter((r) => r.success).length} successful\n`,
+  );
 } else {
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      'data-dir': { type: 'string' },
-      policy: { type: 'string' },
-      adapter: { type: 'string' },
-      'per-task': { type: 'string', default: '100' },
-      'seed-start': { type: 'string' },
-      seeds: { type: 'string', default: '50' },
-      task: { type: 'string', multiple: true },
-      jobs: { type: 'string', default: '2' },
-      noise: { type: 'string' },
-      'execution-noise': { type: 'string' },
-      out: { type: 'string' },
-    },
-  });
-  const dataDir = values['data-dir'];
-  if (!dataDir || (command !== 'demos' && command !== 'eval')) {
-    process.stderr.write('usage: learnability-gate.ts demos|eval --data-dir D [options] (see the header)\n');
-    process.exit(2);
-  }
-  // Built here, once, when missing: the children only read it.
-  const modelDir = values.policy ?? (await ensureDefaultModel(dataDir)).dir;
-  const tasks = values.task ?? TASKS.map((t) => t.id);
-  const jobs = Number(values.jobs);
-  if (command === 'demos') {
-    const requests = episodeRequests(
-      tasks,
-      Number(values['per-task']),
-      Number(values['seed-start'] ?? 1000),
-      'in-domain',
+  const requests = episodeRequests(
+    tasks,
+    Number(values.seeds),
+    Number(values['seed-start'] ?? 0),
+    'in-domain',
+  );
+  const scratch = mkdtempSync(join(tmpdir(), 'grape-gate-eval-'));
+  try {
+    const results = await runGateBatch(
+      {
+        dataDir: scratch,
+        modelDir,
+        ...(values.adapter === undefined ? {} : { adapter: values.adapter }),
+        actor: 'policy',
+      },
+      requests,
+      jobs,
     );
-    const expert: ExpertOptions = {
-      ...(values.noise === undefined ? {} : { actionNoise: Number(values.noise) }),
-      ...(values['execution-noise'] === undefined
-        ? {}
-        : { executionNoise: Number(values['execution-noise']) }),
-    };
-    const results = await runSharded({ dataDir, modelDir, actor: 'expert', expert }, requests, jobs);
-    process.stdout.write(
-      `recorded ${results.length} demonstrations, ${results.filter((r) => r.success).length} successful\n`,
-    );
-  } else {
-    const requests = episodeRequests(
-      tasks,
-      Number(values.seeds),
-      Number(values['seed-start'] ?? 0),
-      'in-domain',
-    );
-    const scratch = mkdtempSync(join(tmpdir(), 'grape-gate-eval-'));
-    try {
-      const results = await runSharded(
-        {
-          dataDir: scratch,
-          modelDir,
-          ...(values.adapter === undefined ? {} : { adapter: values.adapter }),
-          actor: 'policy',
-        },
-        requests,
-        jobs,
-      );
-      if (values.out) writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
-      process.exitCode = printGate(results) ? 0 : 1;
-    } finally {
-      rmSync(scratch, { recursive: true, force: true });
-    }
+    if (values.out) writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
+    process.exitCode = printGate(results) ? 0 : 1;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
