@@ -1,11 +1,12 @@
 // The GRAPE study (issue 9 item 6, docs/RESULTS.md): GRAPE against its baselines on the simulator,
 // per training seed, in one data dir, resumable at every stage (a cut-short run goes on where it
 // stopped; a later session can add training seeds):
-//   - task loop, study-task-s<N>: expert demonstrations → SFT → GRAPE rounds 1–3 (task objective),
+//   - SFT loop, study-sft-s<N>: expert demonstrations → SFT, evaluated greedily in-domain;
+//   - GRAPE loop, study-grape-s<N>: forked from the SFT policy, GRAPE rounds 1–3 (task objective),
 //     with round 1's baselines (step-DPO, TPO+NLL, success-filtered SFT) trained from the same SFT
 //     policy on the same rollouts; every policy evaluated greedily in-domain on the same seeds;
-//   - safety loop, study-safety-s<N>: forked from the task loop's SFT policy, one GRAPE round with
-//     the safety objective (collision costs), evaluated in-domain on the same seeds;
+//   - safety loop, study-safety-s<N>: forked from the SFT policy, one GRAPE round with the safety
+//     objective (collision costs), evaluated in-domain on the same seeds;
 //   - generalization: SFT and the last GRAPE round on every generalization split.
 // Training seed N draws its own demonstrations, rollout states and sampling draws, and seeds its
 // training runs with N, so seeds differ in data as well as in initialization.
@@ -26,6 +27,7 @@ import { forkLoop, resumeLoop, startLoop, type LoopOptions } from '../src/app/gr
 import {
   BASELINE_LABELS,
   BASELINES,
+  baselineSettings,
   defaultLoopParameters,
   type LoopParameters,
 } from '../src/app/loop-parameters.js';
@@ -41,6 +43,8 @@ import { comparePaired } from '../src/eval/paired-comparison.js';
 import { wilsonInterval } from '../src/eval/success-interval.js';
 import { SPLITS, type SplitName } from '../src/sim/splits.js';
 import { TASKS } from '../src/sim/task-registry.js';
+import { SMALL_HEAD_DEFAULTS } from '../src/tpo/training-settings.js';
+import type { Objective } from '../src/gcpg/cost-spec.js';
 
 const ROUNDS = 3;
 /** Demonstrations per task: the learnability gate's recipe (docs/RESULTS.md). */
@@ -50,15 +54,17 @@ const SFT_EPOCHS = 80;
 const SEED_STRIDE = { demos: 100, rollouts: 100, sampling: 100_000 };
 const GENERALIZATION = SPLITS.filter((s) => s !== 'in-domain');
 
-const taskLoopId = (seed: number) => `study-task-s${seed}`;
+const sftLoopId = (seed: number) => `study-sft-s${seed}`;
+const grapeLoopId = (seed: number) => `study-grape-s${seed}`;
 const safetyLoopId = (seed: number) => `study-safety-s${seed}`;
 
-function studyParameters(modelDir: string, seed: number, evalSeeds: number, device: string): LoopParameters {
+/** Round 0 of training seed N: its demonstrations and SFT. */
+function sftParameters(modelDir: string, seed: number, evalSeeds: number, device: string): LoopParameters {
   const p = defaultLoopParameters(
     modelDir,
     TASKS.map((t) => t.id),
   );
-  p.rounds = ROUNDS;
+  p.rounds = 0;
   p.demos = { perTask: DEMOS_PER_TASK, seedStart: 1000 + SEED_STRIDE.demos * seed };
   p.rollouts = {
     ...p.rollouts,
@@ -67,9 +73,20 @@ function studyParameters(modelDir: string, seed: number, evalSeeds: number, devi
   };
   p.training.sft.epochs = SFT_EPOCHS;
   for (const t of [p.training.sft, p.training.tpo, ...Object.values(p.training.baselines)]) t.seed = seed;
-  p.baselines = [...BASELINES];
   p.evaluation = { episodes: evalSeeds, splits: ['in-domain'] };
   p.device = device;
+  return p;
+}
+
+/** A loop forked from the SFT loop: its recorded round-0 parameters, today's preference defaults. */
+function forkParameters(sft: LoopState, seed: number, rounds: number, objective: Objective): LoopParameters {
+  const p = structuredClone(sft.parameters);
+  p.rounds = rounds;
+  p.scoring.objective = objective;
+  p.training.tpo = { ...SMALL_HEAD_DEFAULTS.tpo, seed };
+  p.training.baselines = baselineSettings();
+  for (const t of Object.values(p.training.baselines)) t.seed = seed;
+  p.baselines = objective === 'task' ? [...BASELINES] : [];
   return p;
 }
 
@@ -78,7 +95,7 @@ async function runLoop(
   dataDir: string,
   id: string,
   start: (options: LoopOptions) => Promise<LoopState>,
-  options: LoopOptions & { baselines?: LoopParameters['baselines'] },
+  options: LoopOptions,
 ): Promise<LoopState> {
   process.stderr.write(`\n== ${id}\n`);
   return existsSync(loopStatePath(dataDir, id)) ? resumeLoop(dataDir, id, options) : start(options);
@@ -175,26 +192,24 @@ async function run(values: RunArgs): Promise<void> {
   const device = values.device ?? 'cpu';
   const { dir: modelDir } = await ensureDefaultModel(dataDir);
   for (const seed of seeds) {
-    const p = studyParameters(modelDir, seed, evalSeeds, device);
     const progress = loopProgress();
     const options = { events: progress, jobs };
     try {
-      const task = await runLoop(
+      const sft = await runLoop(
         dataDir,
-        taskLoopId(seed),
-        (o) => startLoop(dataDir, p, o, taskLoopId(seed)),
-        { ...options, baselines: p.baselines },
-      );
-      const safety = structuredClone(p);
-      safety.rounds = 1;
-      safety.baselines = [];
-      safety.scoring.objective = 'safety';
-      await runLoop(
-        dataDir,
-        safetyLoopId(seed),
-        (o) => forkLoop(dataDir, taskLoopId(seed), safety, o, safetyLoopId(seed)),
+        sftLoopId(seed),
+        (o) => startLoop(dataDir, sftParameters(modelDir, seed, evalSeeds, device), o, sftLoopId(seed)),
         options,
       );
+      const fork = (id: string, rounds: number, objective: Objective) =>
+        runLoop(
+          dataDir,
+          id,
+          (o) => forkLoop(dataDir, sftLoopId(seed), forkParameters(sft, seed, rounds, objective), o, id),
+          options,
+        );
+      const task = await fork(grapeLoopId(seed), ROUNDS, 'task');
+      await fork(safetyLoopId(seed), 1, 'safety');
       progress.stop();
       await generalization(dataDir, task, seed, generalizationSeeds, jobs);
     } finally {
@@ -240,8 +255,13 @@ function inDomainPolicies(dataDir: string, seeds: readonly number[]): PolicyResu
     policies.set(label, p);
   };
   for (const seed of seeds) {
-    const task = loadLoopState(dataDir, taskLoopId(seed));
-    for (const r of task.rounds) {
+    const rounds = [
+      ...loadLoopState(dataDir, sftLoopId(seed)).rounds,
+      ...(existsSync(loopStatePath(dataDir, grapeLoopId(seed)))
+        ? loadLoopState(dataDir, grapeLoopId(seed)).rounds.slice(1)
+        : []),
+    ];
+    for (const r of rounds) {
       add(r.round === 0 ? 'SFT' : `GRAPE round ${r.round}`, seed, r.evaluations);
       for (const b of BASELINES) add(BASELINE_LABELS[b], seed, r.baselines?.[b]?.evaluations);
     }
@@ -268,7 +288,7 @@ function versus(base: EvaluationRun | undefined, other: EvaluationRun | undefine
 
 function report(dataDir: string, json: boolean): void {
   const seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((s) =>
-    existsSync(loopStatePath(dataDir, taskLoopId(s))),
+    existsSync(loopStatePath(dataDir, sftLoopId(s))),
   );
   if (seeds.length === 0)
     throw new Error(`no study in ${dataDir} (run: grape-study.ts run --data-dir ${dataDir})`);
