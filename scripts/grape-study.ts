@@ -2,7 +2,8 @@
 // per training seed, in one data dir, resumable at every stage (a cut-short run goes on where it
 // stopped; a later session can add training seeds):
 //   - SFT loop, study-sft-s<N>: expert demonstrations → SFT, evaluated greedily in-domain;
-//   - GRAPE loop, study-grape-s<N>: forked from the SFT policy, GRAPE rounds 1–3 (task objective),
+//   - GRAPE loop, study-grape-s<N>: forked from the SFT policy, GRAPE rounds 1–3 (task objective;
+//     --rounds: a later run can raise it),
 //     with round 1's baselines (step-DPO, TPO+NLL, success-filtered SFT) trained from the same SFT
 //     policy on the same rollouts; every policy evaluated greedily in-domain on the same seeds;
 //   - safety loop, study-safety-s<N>: forked from the SFT policy, one GRAPE round with the safety
@@ -11,7 +12,7 @@
 // Training seed N draws its own demonstrations, rollout states and sampling draws, and seeds its
 // training runs with N, so seeds differ in data as well as in initialization.
 //
-//   npx tsx scripts/grape-study.ts run    --data-dir D [--training-seed 0 …] [--eval-seeds 25]
+//   npx tsx scripts/grape-study.ts run    --data-dir D [--training-seed 0 …] [--rounds 3] [--eval-seeds 25]
 //                                         [--generalization-seeds 10] [--jobs 2] [--device cpu]
 //   npx tsx scripts/grape-study.ts report --data-dir D [--json]
 //
@@ -46,7 +47,6 @@ import { TASKS } from '../src/sim/task-registry.js';
 import { SMALL_HEAD_DEFAULTS } from '../src/tpo/training-settings.js';
 import type { Objective } from '../src/gcpg/cost-spec.js';
 
-const ROUNDS = 3;
 /** Demonstrations per task: the learnability gate's recipe (docs/RESULTS.md). */
 const DEMOS_PER_TASK = 80;
 const SFT_EPOCHS = 80;
@@ -79,9 +79,9 @@ function sftParameters(modelDir: string, seed: number, evalSeeds: number, device
 }
 
 /** A loop forked from the SFT loop: its recorded round-0 parameters, today's preference defaults. */
-function forkParameters(sft: LoopState, seed: number, rounds: number, objective: Objective): LoopParameters {
+function forkParameters(sft: LoopState, seed: number, objective: Objective): LoopParameters {
   const p = structuredClone(sft.parameters);
-  p.rounds = rounds;
+  p.rounds = 1;
   p.scoring.objective = objective;
   p.training.tpo = { ...SMALL_HEAD_DEFAULTS.tpo, seed };
   p.training.baselines = baselineSettings();
@@ -90,15 +90,17 @@ function forkParameters(sft: LoopState, seed: number, rounds: number, objective:
   return p;
 }
 
-/** Runs a loop, or goes on with it when its state file exists. */
+/** Runs a loop, or goes on with it when its state file exists (raised to `rounds`, never lowered). */
 async function runLoop(
   dataDir: string,
   id: string,
   start: (options: LoopOptions) => Promise<LoopState>,
-  options: LoopOptions,
+  options: LoopOptions & { rounds?: number },
 ): Promise<LoopState> {
   process.stderr.write(`\n== ${id}\n`);
-  return existsSync(loopStatePath(dataDir, id)) ? resumeLoop(dataDir, id, options) : start(options);
+  if (!existsSync(loopStatePath(dataDir, id))) return start(options);
+  const recorded = loadLoopState(dataDir, id).parameters.rounds;
+  return resumeLoop(dataDir, id, { ...options, rounds: Math.max(options.rounds ?? recorded, recorded) });
 }
 
 /** The study's generalization evaluations: <data-dir>/study/generalization.json. */
@@ -178,6 +180,7 @@ interface RunArgs {
   'data-dir'?: string;
   'training-seed'?: string[];
   'eval-seeds'?: string;
+  rounds?: string;
   'generalization-seeds'?: string;
   jobs?: string;
   device?: string;
@@ -187,6 +190,7 @@ async function run(values: RunArgs): Promise<void> {
   const dataDir = String(values['data-dir']);
   const seeds = (values['training-seed'] ?? ['0']).map(Number);
   const evalSeeds = Number(values['eval-seeds'] ?? 25);
+  const rounds = Number(values.rounds ?? 3);
   const generalizationSeeds = Number(values['generalization-seeds'] ?? 10);
   const jobs = Number(values.jobs ?? availableParallelism());
   const device = values.device ?? 'cpu';
@@ -205,11 +209,14 @@ async function run(values: RunArgs): Promise<void> {
         runLoop(
           dataDir,
           id,
-          (o) => forkLoop(dataDir, sftLoopId(seed), forkParameters(sft, seed, rounds, objective), o, id),
-          options,
+          (o) => forkLoop(dataDir, sftLoopId(seed), forkParameters(sft, seed, objective), o, id),
+          { ...options, rounds },
         );
-      const task = await fork(grapeLoopId(seed), ROUNDS, 'task');
+      // Round 1 and its baselines first, then the safety round, then the later GRAPE rounds: the
+      // cheaper comparisons are done when a session runs out of time.
+      await fork(grapeLoopId(seed), 1, 'task');
       await fork(safetyLoopId(seed), 1, 'safety');
+      const task = await fork(grapeLoopId(seed), rounds, 'task');
       progress.stop();
       await generalization(dataDir, task, seed, generalizationSeeds, jobs);
     } finally {
@@ -335,7 +342,7 @@ function report(dataDir: string, json: boolean): void {
       return runs;
     };
     const sftRuns = of('SFT');
-    const grapeLabel = general.find((g) => g.label.startsWith('GRAPE'))?.label ?? `GRAPE round ${ROUNDS}`;
+    const grapeLabel = general.find((g) => g.label.startsWith('GRAPE'))?.label ?? 'GRAPE';
     const grapeRuns = of(grapeLabel);
     const common = seeds.filter((s) => sftRuns.has(s) && grapeRuns.has(s));
     if (common.length === 0) return [];
@@ -382,6 +389,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     'training-seed': { type: 'string', multiple: true },
     'eval-seeds': { type: 'string' },
+    rounds: { type: 'string' },
     'generalization-seeds': { type: 'string' },
     jobs: { type: 'string' },
     device: { type: 'string' },
