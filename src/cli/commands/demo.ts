@@ -27,14 +27,14 @@ interface DemoArgs extends GlobalArgs, LoopArgs {}
 export const DEMO_DEFAULTS: LoopDefaults = {
   rounds: 2,
   tasks: ['lift', 'push-to-side'],
-  demosPerTask: 40,
-  seedsPerTask: 4,
+  demosPerTask: 10,
+  seedsPerTask: 3,
   rolloutsPerSeed: 4,
   // The demo pairs rollouts however close their scores, so TPO always has pairs to train on even
   // when no rollout gets far (GCPG's own default, which grape iterate keeps, is 0.05).
   minMargin: 0,
   baselines: ['step-dpo'],
-  evalSeeds: 10,
+  evalSeeds: 5,
   evalSplit: 'visual',
 };
 
