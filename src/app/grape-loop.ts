@@ -99,16 +99,22 @@ export async function startLoop(
 ): Promise<LoopState> {
   checkLoopParameters(parameters);
   const pkg = await loadModelPackage(parameters.modelDir);
-  const now = new Date().toISOString();
-  const state: LoopState = {
-    format: LOOP_FORMAT,
+  return launch(dataDir, options, {
     id,
-    createdAt: now,
-    updatedAt: now,
     model: `${pkg.manifest.name}@${pkg.manifest.version}`,
     parameters,
     rounds: [],
-  };
+  });
+}
+
+/** Writes a new loop's state file and runs the loop. */
+function launch(
+  dataDir: string,
+  options: LoopOptions,
+  fields: Omit<LoopState, 'format' | 'createdAt' | 'updatedAt'>,
+): Promise<LoopState> {
+  const now = new Date().toISOString();
+  const state: LoopState = { format: LOOP_FORMAT, createdAt: now, updatedAt: now, ...fields };
   saveLoopState(dataDir, state);
   return new GrapeLoop(dataDir, state, options).run();
 }
@@ -138,19 +144,13 @@ export async function forkLoop(
   for (const [what, of] of Object.entries(shaping))
     if (JSON.stringify(of(source.parameters)) !== JSON.stringify(of(parameters)))
       throw new Error(`a loop forked from ${fromId} keeps its ${what}: round 0 was made with them`);
-  const now = new Date().toISOString();
-  const state: LoopState = {
-    format: LOOP_FORMAT,
+  return launch(dataDir, options, {
     id,
-    createdAt: now,
-    updatedAt: now,
     model: source.model,
     forkedFrom: fromId,
     parameters,
     rounds: [structuredClone(round0)],
-  };
-  saveLoopState(dataDir, state);
-  return new GrapeLoop(dataDir, state, options).run();
+  });
 }
 
 /** Goes on with a loop from its state file; `rounds` raises its round count, `baselines` adds baselines. */
