@@ -53,7 +53,8 @@ describe('grape eval', () => {
     assert.ok(evaluation.path.endsWith(`evaluations/${evaluation.id}.json`));
     const index = EpisodeIndex.open(dataDir);
     try {
-      const recorded = index.episodes({ sessionId: evaluation.sessionId! });
+      // Shards record concurrently, so the index's start-time order need not be the batch's.
+      const recorded = index.episodes({ sessionId: evaluation.sessionId! }).sort((a, b) => a.seed! - b.seed!);
       assert.deepEqual(
         recorded.map((e) => [e.id, e.policyCheckpointId, e.seed, e.outcome, e.stepCount]),
         episodes.map((e) => [
