@@ -5,6 +5,7 @@ import { replay } from './replay.js';
 import { scoreCpu } from './score-cpu.js';
 import { simBench, simExpertBench } from './sim.js';
 import { tpoHead } from './tpo-head.js';
+import { tpoHeadCheck } from './tpo-head-check.js';
 
 const WORKLOADS: Record<string, () => Promise<void>> = {
   'act-latency': actLatency,
@@ -14,6 +15,7 @@ const WORKLOADS: Record<string, () => Promise<void>> = {
   sim: simBench,
   'sim-expert': simExpertBench,
   'tpo-head': tpoHead,
+  'tpo-head-check': tpoHeadCheck,
 };
 
 const name = process.argv[2];
