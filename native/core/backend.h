@@ -72,7 +72,7 @@ class Backend {
   virtual DeviceKind kind() const = 0;
   virtual std::string describe() const = 0;
 
-  // W is [out, in] row-major (PyTorch layout), bias [out].
+  // W is [out, in] row-major (PyTorch layout), bias [out], in host or backend memory.
   virtual std::unique_ptr<LinearWeights> prepare_linear(const float* w, const float* bias, int out, int in) = 0;
 
   // Steps per block for this head: the block's activations should stay in cache (CPU) or
@@ -90,6 +90,8 @@ class Backend {
   virtual std::unique_ptr<Buffer> allocate(size_t bytes) = 0;
   virtual void upload(void* dst, const void* host, size_t bytes) = 0;
   virtual void download(void* host, const void* src, size_t bytes) = 0;
+  // dst = src, both backend memory.
+  virtual void copy(void* dst, const void* src, size_t bytes) = 0;
 
   // Checks (NaN/Inf, naming the element) and converts steps [first, first+count) of x to fp32
   // in backend memory. May return a pointer into x itself (CPU, fp32: zero copy).

@@ -113,30 +113,24 @@ const Trainer::Param& Trainer::param(const std::string& name) const {
   fail(ErrorCode::kInvalidArgument, "unknown parameter '" + name + "' for a " + spec_.describe() + " head");
 }
 
-// Merged weights W + (alpha / r) B A for the forward pass and for dx = dy W.
+// Merged weights W + (alpha / r) B A for the forward pass and for dx = dy W, computed where the
+// parameters live: after every step, with no round trip through the host.
 void Trainer::prepare_layers() {
-  for (Layer& layer : layers_) {
-    const LinearShape& s = layer.shape;
-    std::vector<float> w(host_params_.begin() + static_cast<ptrdiff_t>(layer.weight->offset),
-                         host_params_.begin() + static_cast<ptrdiff_t>(layer.weight->offset + layer.weight->size));
-    if (layer.lora_a) {
-      const float* a = host_params_.data() + layer.lora_a->offset;
-      const float* b = host_params_.data() + layer.lora_b->offset;
-      const int r = spec_.lora.rank;
-      const float scale = spec_.lora.scale();
-      for (int o = 0; o < s.out; ++o)
-        for (int k = 0; k < r; ++k) {
-          const float coef = scale * b[static_cast<size_t>(o) * r + k];
-          if (coef == 0.0f) continue;
-          for (int i = 0; i < s.in; ++i)
-            w[static_cast<size_t>(o) * s.in + i] += coef * a[static_cast<size_t>(k) * s.in + i];
-        }
+  Backend& be = *backend_;
+  const float* params = params_buf_->floats();
+  be.run_blocks(1, [&](size_t, Workspace& ws) {
+    for (Layer& layer : layers_) {
+      const size_t in = static_cast<size_t>(layer.shape.in), out = static_cast<size_t>(layer.shape.out);
+      if (!layer.merged) layer.merged = be.allocate(layer.weight->size * sizeof(float));
+      float* w = layer.merged->floats();
+      be.copy(w, params + layer.weight->offset, layer.weight->size * sizeof(float));
+      if (layer.lora_a)
+        be.gemm(ws, false, false, out, in, static_cast<size_t>(spec_.lora.rank), spec_.lora.scale(),
+                params + layer.lora_b->offset, static_cast<size_t>(spec_.lora.rank), params + layer.lora_a->offset, in,
+                true, w, in);
+      layer.prepared = be.prepare_linear(w, params + layer.bias->offset, layer.shape.out, layer.shape.in);
     }
-    const float* bias = host_params_.data() + layer.bias->offset;
-    layer.prepared = backend_->prepare_linear(w.data(), bias, s.out, s.in);
-    if (!layer.merged) layer.merged = backend_->allocate(w.size() * sizeof(float));
-    backend_->upload(layer.merged->data(), w.data(), w.size() * sizeof(float));
-  }
+  });
 }
 
 void Trainer::upload(const TrainingData& d) {

@@ -175,6 +175,7 @@ void CpuBackend::run_blocks_accumulate(size_t blocks, size_t grad_floats, float*
 std::unique_ptr<Buffer> CpuBackend::allocate(size_t bytes) { return std::make_unique<CpuBuffer>(bytes); }
 void CpuBackend::upload(void* dst, const void* host, size_t bytes) { std::memcpy(dst, host, bytes); }
 void CpuBackend::download(void* host, const void* src, size_t bytes) { std::memcpy(host, src, bytes); }
+void CpuBackend::copy(void* dst, const void* src, size_t bytes) { std::memmove(dst, src, bytes); }
 
 const float* CpuBackend::gather_features(Workspace& ws, const FeatureView& x, const int32_t* steps, size_t count) {
   const size_t e = x.step_elems;

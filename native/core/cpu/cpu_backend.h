@@ -33,6 +33,7 @@ class CpuBackend final : public Backend {
   std::unique_ptr<Buffer> allocate(size_t bytes) override;
   void upload(void* dst, const void* host, size_t bytes) override;
   void download(void* host, const void* src, size_t bytes) override;
+  void copy(void* dst, const void* src, size_t bytes) override;
   const float* stage_features(Workspace& ws, const FeatureView& x, size_t first, size_t count) override;
   const float* gather_features(Workspace& ws, const FeatureView& x, const int32_t* steps, size_t count) override;
   const int32_t* stage_tokens(Workspace& ws, const int32_t* host, size_t count) override;

@@ -36,8 +36,8 @@ __device__ float gelu_tanh(float x) {
 
 __device__ float gelu_erf(float x) { return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f)); }
 
-constexpr int kTile = 64;
 constexpr int kTileK = 16;
+constexpr size_t kMinSplitK = 512;  // the least K a split-K block is given
 
 __device__ float warp_max(float v) {
   for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
@@ -161,56 +161,91 @@ __global__ void sample_kernel(const float* __restrict__ z, size_t rows, int D, i
 
 // ---- training kernels ----
 
-// C[M, N] = alpha op(A) op(B) (+ C) (+ bias[col]), then the epilogue: 64x64 tiles, 256 threads,
-// 4x4 outputs each, transposes by index. linear() is the NT case with a bias.
-__global__ void gemm_kernel(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* __restrict__ A,
-                            int lda, const float* __restrict__ B, int ldb, bool accumulate, float* __restrict__ C,
-                            int ldc, const float* __restrict__ bias, int epilogue) {
-  __shared__ float as[kTileK][kTile + 1];
-  __shared__ float bs[kTileK][kTile + 1];
+// The GEMM's output step, shared by the direct and the split-K paths.
+__device__ float gemm_epilogue(float acc, float alpha, const float* dst, bool accumulate, const float* bias, int c,
+                               int epilogue) {
+  float v = alpha * acc + (accumulate ? *dst : 0.0f) + (bias ? bias[c] : 0.0f);
+  if (epilogue == static_cast<int>(Epilogue::kGeluTanh)) v = gelu_tanh(v);
+  if (epilogue == static_cast<int>(Epilogue::kGeluErf)) v = gelu_erf(v);
+  return v;
+}
+
+// C[M, N] = alpha op(A) op(B) (+ C) (+ bias[col]), then the epilogue. 256 threads as 16x16, each
+// computing TM x TN outputs strided by 16, so a tile is (16 TM) x (16 TN); transposes by index.
+// linear() is the NT case with a bias. Block z covers k in [z k_chunk, (z + 1) k_chunk); with
+// `partial`, it writes its raw sums to partial[z] ([M, N]) for gemm_split_reduce_kernel instead
+// (split-K: long K, few output tiles).
+template <int TM, int TN>
+__global__ void __launch_bounds__(256)
+    gemm_kernel(bool trans_a, bool trans_b, int M, int N, int K, int k_chunk, float alpha, const float* __restrict__ A,
+                int lda, const float* __restrict__ B, int ldb, bool accumulate, float* __restrict__ C, int ldc,
+                const float* __restrict__ bias, int epilogue, float* __restrict__ partial) {
+  constexpr int BM = 16 * TM, BN = 16 * TN;
+  __shared__ float as[kTileK][BM + 1];
+  __shared__ float bs[kTileK][BN + 1];
   const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
-  const int row0 = blockIdx.y * kTile, col0 = blockIdx.x * kTile;
-  float acc[4][4] = {};
-  for (int k0 = 0; k0 < K; k0 += kTileK) {
-    for (int e = threadIdx.x; e < kTile * kTileK; e += blockDim.x) {
-      const int r = e / kTileK, k = e % kTileK;
-      const int gr = row0 + r, gc = col0 + r, gk = k0 + k;
-      as[k][r] = gr < M && gk < K ? A[trans_a ? static_cast<size_t>(gk) * lda + gr : static_cast<size_t>(gr) * lda + gk]
-                                  : 0.0f;
-      bs[k][r] = gc < N && gk < K ? B[trans_b ? static_cast<size_t>(gc) * ldb + gk : static_cast<size_t>(gk) * ldb + gc]
-                                  : 0.0f;
+  const int row0 = blockIdx.y * BM, col0 = blockIdx.x * BN;
+  const int k_begin = blockIdx.z * k_chunk, k_end = min(K, k_begin + k_chunk);
+  float acc[TM][TN] = {};
+  for (int k0 = k_begin; k0 < k_end; k0 += kTileK) {
+#pragma unroll
+    for (int e = threadIdx.x; e < BM * kTileK; e += 256) {
+      const int r = e / kTileK, k = e % kTileK, gr = row0 + r, gk = k0 + k;
+      as[k][r] = gr < M && gk < k_end
+                     ? A[trans_a ? static_cast<size_t>(gk) * lda + gr : static_cast<size_t>(gr) * lda + gk]
+                     : 0.0f;
+    }
+#pragma unroll
+    for (int e = threadIdx.x; e < BN * kTileK; e += 256) {
+      const int c = e / kTileK, k = e % kTileK, gc = col0 + c, gk = k0 + k;
+      bs[k][c] = gc < N && gk < k_end
+                     ? B[trans_b ? static_cast<size_t>(gc) * ldb + gk : static_cast<size_t>(gk) * ldb + gc]
+                     : 0.0f;
     }
     __syncthreads();
 #pragma unroll
     for (int k = 0; k < kTileK; ++k) {
-      float a[4], b[4];
+      float a[TM], b[TN];
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        a[i] = as[k][ty + 16 * i];
-        b[i] = bs[k][tx + 16 * i];
-      }
+      for (int i = 0; i < TM; ++i) a[i] = as[k][ty + 16 * i];
 #pragma unroll
-      for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < TN; ++j) b[j] = bs[k][tx + 16 * j];
 #pragma unroll
-        for (int j = 0; j < 4; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+      for (int i = 0; i < TM; ++i)
+#pragma unroll
+        for (int j = 0; j < TN; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
     }
     __syncthreads();
   }
 #pragma unroll
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < TM; ++i) {
     const int r = row0 + ty + 16 * i;
     if (r >= M) continue;
 #pragma unroll
-    for (int j = 0; j < 4; ++j) {
+    for (int j = 0; j < TN; ++j) {
       const int c = col0 + tx + 16 * j;
       if (c >= N) continue;
-      float* dst = C + static_cast<size_t>(r) * ldc + c;
-      float v = alpha * acc[i][j] + (accumulate ? *dst : 0.0f) + (bias ? bias[c] : 0.0f);
-      if (epilogue == static_cast<int>(Epilogue::kGeluTanh)) v = gelu_tanh(v);
-      if (epilogue == static_cast<int>(Epilogue::kGeluErf)) v = gelu_erf(v);
-      *dst = v;
+      if (partial) {
+        partial[(static_cast<size_t>(blockIdx.z) * M + r) * N + c] = acc[i][j];
+      } else {
+        float* dst = C + static_cast<size_t>(r) * ldc + c;
+        *dst = gemm_epilogue(acc[i][j], alpha, dst, accumulate, bias, c, epilogue);
+      }
     }
   }
+}
+
+// Sums the split-K partials in split order (deterministic), then the GEMM's epilogue.
+__global__ void gemm_split_reduce_kernel(const float* __restrict__ partial, int splits, int M, int N, float alpha,
+                                         bool accumulate, float* __restrict__ C, int ldc,
+                                         const float* __restrict__ bias, int epilogue) {
+  const size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= static_cast<size_t>(M) * N) return;
+  float total = 0.0f;
+  for (int z = 0; z < splits; ++z) total += partial[static_cast<size_t>(z) * M * N + i];
+  const int r = static_cast<int>(i / N), c = static_cast<int>(i % N);
+  float* dst = C + static_cast<size_t>(r) * ldc + c;
+  *dst = gemm_epilogue(total, alpha, dst, accumulate, bias, c, epilogue);
 }
 
 __device__ float gelu_tanh_grad(float x) {
@@ -252,12 +287,24 @@ __global__ void log_softmax_gather_backward_kernel(float* __restrict__ z, size_t
   for (int b = threadIdx.x % 32; b < B; b += 32) zr[b] = c * ((b == token ? 1.0f : 0.0f) - expf(zr[b] - lse));
 }
 
-// out[c] += sum over rows of x[r, c]: one thread per column, rows in order.
-__global__ void column_sums_kernel(const float* __restrict__ x, size_t rows, size_t cols, float* __restrict__ out) {
+// partial[y, c] = sum of x[r, c] over rows chunk y (blockIdx.y), in order: one thread per column.
+__global__ void column_sums_kernel(const float* __restrict__ x, size_t rows, size_t cols, size_t chunk,
+                                   float* __restrict__ partial) {
+  const size_t c = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (c >= cols) return;
+  const size_t begin = blockIdx.y * chunk, end = begin + chunk < rows ? begin + chunk : rows;
+  float total = 0.0f;
+  for (size_t r = begin; r < end; ++r) total += x[r * cols + c];
+  partial[blockIdx.y * cols + c] = total;
+}
+
+// out[c] += the chunks' sums, in chunk order.
+__global__ void column_sums_reduce_kernel(const float* __restrict__ partial, size_t chunks, size_t cols,
+                                          float* __restrict__ out) {
   const size_t c = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (c >= cols) return;
   float total = 0.0f;
-  for (size_t r = 0; r < rows; ++r) total += x[r * cols + c];
+  for (size_t y = 0; y < chunks; ++y) total += partial[y * cols + c];
   out[c] += total;
 }
 
@@ -372,6 +419,7 @@ constexpr int kWideSlot = -2;
 constexpr int kTokenSlot = -3;
 constexpr int kDimSlot = -4;
 constexpr int kStepListSlot = -5;
+constexpr int kSplitSlot = -6;       // split-K and column-sum partials
 constexpr int kOutputSlotBase = 48;  // outputs are staged in slots 48..51
 
 class DeviceLinear final : public LinearWeights {
@@ -389,6 +437,7 @@ class CudaBackend final : public Backend {
     std::ostringstream s;
     s << "cuda:" << device << " (" << prop.name << ", sm_" << prop.major << prop.minor << ")";
     name_ = s.str();
+    sms_ = prop.multiProcessorCount;
   }
 
   DeviceKind kind() const override { return DeviceKind::kCuda; }
@@ -399,10 +448,10 @@ class CudaBackend final : public Backend {
     auto p = std::make_unique<DeviceLinear>();
     p->in = in;
     p->out = out;
+    // cudaMemcpyDefault: the weights may be on the host or already on this device (the trainer's).
     const size_t wb = sizeof(float) * static_cast<size_t>(out) * in;
-    check(cudaMemcpy(p->w.reserve(wb), w, wb, cudaMemcpyHostToDevice), "upload weights");
-    check(cudaMemcpy(p->bias.reserve(sizeof(float) * out), bias, sizeof(float) * out, cudaMemcpyHostToDevice),
-          "upload bias");
+    check(cudaMemcpy(p->w.reserve(wb), w, wb, cudaMemcpyDefault), "copy weights");
+    check(cudaMemcpy(p->bias.reserve(sizeof(float) * out), bias, sizeof(float) * out, cudaMemcpyDefault), "copy bias");
     return p;
   }
 
@@ -437,6 +486,9 @@ class CudaBackend final : public Backend {
   void download(void* host, const void* src, size_t bytes) override {
     check(cudaMemcpy(host, src, bytes, cudaMemcpyDeviceToHost), "download");
   }
+  void copy(void* dst, const void* src, size_t bytes) override {
+    check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice), "copy");
+  }
 
   const float* gather_features(Workspace& ws, const FeatureView& x, const int32_t* steps, size_t count) override {
     int32_t* dev_steps = ws.ints(kStepListSlot, count);
@@ -448,9 +500,9 @@ class CudaBackend final : public Backend {
     return dst;
   }
 
-  void gemm(Workspace&, bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha, const float* A,
+  void gemm(Workspace& ws, bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha, const float* A,
             size_t lda, const float* B, size_t ldb, bool accumulate, float* C, size_t ldc) override {
-    launch_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, accumulate, C, ldc, nullptr, Epilogue::kNone);
+    launch_gemm(ws, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, accumulate, C, ldc, nullptr, Epilogue::kNone);
   }
 
   void activation(Workspace&, const float* pre, size_t n, Epilogue ep, float* post) override {
@@ -471,9 +523,17 @@ class CudaBackend final : public Backend {
     check_launch("log_softmax_gather_backward_kernel");
   }
 
-  void add_column_sums(Workspace&, const float* x, size_t rows, size_t cols, float* out) override {
-    column_sums_kernel<<<grid_for(cols, 256), 256>>>(x, rows, cols, out);
+  // Rows in chunks of at least 256, one block row each, so that tall inputs fill the GPU.
+  void add_column_sums(Workspace& ws, const float* x, size_t rows, size_t cols, float* out) override {
+    if (rows == 0 || cols == 0) return;
+    const size_t chunks = std::min<size_t>((rows + 255) / 256, static_cast<size_t>(2 * sms_));
+    const size_t chunk = (rows + chunks - 1) / chunks;
+    float* partial = ws.floats(kSplitSlot, chunks * cols);
+    column_sums_kernel<<<dim3(grid_for(cols, 256), static_cast<unsigned>(chunks)), 256>>>(x, rows, cols, chunk,
+                                                                                          partial);
     check_launch("column_sums_kernel");
+    column_sums_reduce_kernel<<<grid_for(cols, 256), 256>>>(partial, chunks, cols, out);
+    check_launch("column_sums_reduce_kernel");
   }
 
   double sum_squares(const float* x, size_t n) override {
@@ -545,22 +605,41 @@ class CudaBackend final : public Backend {
     pending.clear();
   }
 
-  void linear(Workspace&, const float* x, size_t rows, const LinearWeights& w, Epilogue ep, float* y) override {
+  void linear(Workspace& ws, const float* x, size_t rows, const LinearWeights& w, Epilogue ep, float* y) override {
     const auto& d = static_cast<const DeviceLinear&>(w);
-    launch_gemm(false, true, rows, static_cast<size_t>(w.out), static_cast<size_t>(w.in), 1.0f, x,
+    launch_gemm(ws, false, true, rows, static_cast<size_t>(w.out), static_cast<size_t>(w.in), 1.0f, x,
                 static_cast<size_t>(w.in), static_cast<const float*>(d.w.get()), static_cast<size_t>(w.in), false, y,
                 static_cast<size_t>(w.out), static_cast<const float*>(d.bias.get()), ep);
   }
 
-  static void launch_gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha, const float* A,
-                          size_t lda, const float* B, size_t ldb, bool accumulate, float* C, size_t ldc,
-                          const float* bias, Epilogue ep) {
+  // Large outputs take 128x128 tiles (8x8 per thread: fewer shared-memory reads per FMA); narrow
+  // ones (LoRA rank, a few rows) 64x64. Where the output has too few tiles to fill the GPU and K
+  // is long (the gradient GEMMs reduce over every step of a batch), K is split across blocks and
+  // the partials summed in order.
+  void launch_gemm(Workspace& ws, bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha, const float* A,
+                   size_t lda, const float* B, size_t ldb, bool accumulate, float* C, size_t ldc, const float* bias,
+                   Epilogue ep) {
     if (M == 0 || N == 0) return;
-    const dim3 grid(grid_for(N, kTile), grid_for(M, kTile));
-    gemm_kernel<<<grid, 256>>>(trans_a, trans_b, static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha,
-                               A, static_cast<int>(lda), B, static_cast<int>(ldb), accumulate, C, static_cast<int>(ldc),
-                               bias, static_cast<int>(ep));
+    const bool large = M >= 128 && N >= 128;
+    const unsigned tile = large ? 128 : 64;
+    const size_t tiles = grid_for(N, tile) * grid_for(M, tile);
+    const size_t want = (2 * static_cast<size_t>(sms_) + tiles - 1) / tiles;
+    const size_t splits = std::max<size_t>(1, std::min(want, K / kMinSplitK));
+    const size_t k_chunk = ((K + splits - 1) / splits + kTileK - 1) / kTileK * kTileK;
+    const size_t used = K == 0 ? 1 : (K + k_chunk - 1) / k_chunk;
+    float* partial = used > 1 ? ws.floats(kSplitSlot, used * M * N) : nullptr;
+    const dim3 grid(grid_for(N, tile), grid_for(M, tile), static_cast<unsigned>(used));
+    auto kernel = large ? gemm_kernel<8, 8> : gemm_kernel<4, 4>;
+    kernel<<<grid, 256>>>(trans_a, trans_b, static_cast<int>(M), static_cast<int>(N), static_cast<int>(K),
+                          static_cast<int>(std::max<size_t>(k_chunk, 1)), alpha, A, static_cast<int>(lda), B,
+                          static_cast<int>(ldb), accumulate, C, static_cast<int>(ldc), bias, static_cast<int>(ep),
+                          partial);
     check_launch("gemm_kernel");
+    if (!partial) return;
+    gemm_split_reduce_kernel<<<grid_for(M * N, 256), 256>>>(partial, static_cast<int>(used), static_cast<int>(M),
+                                                            static_cast<int>(N), alpha, accumulate, C,
+                                                            static_cast<int>(ldc), bias, static_cast<int>(ep));
+    check_launch("gemm_split_reduce_kernel");
   }
 
   void log_softmax_gather(Workspace& ws, const float* z, size_t steps, int D, int B, const int32_t* tokens,
@@ -586,6 +665,7 @@ class CudaBackend final : public Backend {
 
  private:
   int device_;
+  int sms_ = 1;
   std::string name_;
   std::mutex mutex_;
   CudaWorkspace ws_;
