@@ -44,7 +44,6 @@ export async function tpoHead(): Promise<void> {
       gradients_ms: +gradientsMs.toFixed(3),
       score_steps_per_s: Math.round((S / scoreMs) * 1e3),
       train_steps_per_s: Math.round((S / trainMs) * 1e3),
-      score_gflops: +((2 * S * D * H * B) / scoreMs / 1e6).toFixed(1),
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     rows.push(

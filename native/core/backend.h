@@ -98,6 +98,10 @@ class Backend {
   virtual const float* stage_features(Workspace& ws, const FeatureView& x, size_t first, size_t count) = 0;
   // Resident features of the listed steps (steps[i] indexes x), gathered and converted to fp32.
   virtual const float* gather_features(Workspace& ws, const FeatureView& x, const int32_t* steps, size_t count) = 0;
+  // y[i, :] = table[steps[i], :] + bias for rows of `row_floats` values, bias [cols] repeating
+  // along each row (row_floats is a multiple of cols). table, bias, y: backend memory; steps: host.
+  virtual void gather_rows_add_bias(Workspace& ws, const float* table, size_t row_floats, const int32_t* steps,
+                                    size_t count, const float* bias, size_t cols, float* y) = 0;
   virtual const int32_t* stage_tokens(Workspace& ws, const int32_t* host, size_t count) = 0;
   // Where a kernel writes an output destined for host memory; flush_outputs() delivers it.
   virtual float* output_floats(Workspace& ws, int slot, float* host, size_t count) = 0;

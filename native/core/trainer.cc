@@ -105,6 +105,11 @@ Trainer::Trainer(HeadSpec spec, std::shared_ptr<Backend> backend, TrainConfig co
     layers_.push_back(std::move(layer));
   }
   prepare_layers();
+  if (config_.trainable == Trainable::kLora) {
+    const LinearShape& s = layers_[0].shape;
+    const std::vector<float> zeros(static_cast<size_t>(s.out), 0.0f);
+    frozen_w0_ = backend_->prepare_linear(host_params_.data() + layers_[0].weight->offset, zeros.data(), s.out, s.in);
+  }
 }
 
 const Trainer::Param& Trainer::param(const std::string& name) const {
@@ -120,6 +125,7 @@ void Trainer::prepare_layers() {
   const float* params = params_buf_->floats();
   be.run_blocks(1, [&](size_t, Workspace& ws) {
     for (Layer& layer : layers_) {
+      if (frozen_w0_ && &layer == &layers_.front()) continue;  // runs from the frozen product
       const size_t in = static_cast<size_t>(layer.shape.in), out = static_cast<size_t>(layer.shape.out);
       if (!layer.merged) layer.merged = be.allocate(layer.weight->size * sizeof(float));
       float* w = layer.merged->floats();
@@ -167,6 +173,44 @@ void Trainer::upload(const TrainingData& d) {
   mask_.assign(d.policy_mask, d.policy_mask + n);
   offsets_.assign(d.offsets, d.offsets + d.trajectories + 1);
   reference_.clear();
+  frozen_rows_.reset();
+  if (frozen_w0_) cache_frozen_product();
+}
+
+void Trainer::cache_frozen_product() {
+  Backend& be = *backend_;
+  const size_t row_floats = static_cast<size_t>(spec_.rows_per_step()) * layers_[0].shape.out;
+  frozen_rows_ = be.allocate(std::max<size_t>(features_.steps * row_floats, 1) * sizeof(float));
+  std::vector<int32_t> all(features_.steps);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int32_t>(i);
+  const size_t block = be.block_steps(spec_);
+  be.run_blocks((all.size() + block - 1) / block, [&](size_t b, Workspace& ws) {
+    const size_t first = b * block, count = std::min(block, all.size() - first);
+    const float* x = be.gather_features(ws, features_, all.data() + first, count);
+    be.linear(ws, x, count * spec_.rows_per_step(), *frozen_w0_, Epilogue::kNone,
+              frozen_rows_->floats() + first * row_floats);
+  });
+}
+
+// Layer l's output before its epilogue, for a block's steps: layer 0 from the cached frozen
+// product when there is one (+ bias + (alpha / r) (x A^T) B^T), otherwise one GEMM with the
+// merged weights.
+void Trainer::layer_pre(Workspace& ws, size_t l, const float* x, size_t rows, const int32_t* steps, size_t count,
+                        float* y) {
+  Backend& be = *backend_;
+  const Layer& layer = layers_[l];
+  if (l > 0 || !frozen_rows_) {
+    be.linear(ws, x, rows, *layer.prepared, Epilogue::kNone, y);
+    return;
+  }
+  const size_t in = static_cast<size_t>(layer.shape.in), out = static_cast<size_t>(layer.shape.out);
+  const size_t r = static_cast<size_t>(spec_.lora.rank);
+  const float* params = params_buf_->floats();
+  be.gather_rows_add_bias(ws, frozen_rows_->floats(), rows / count * out, steps, count, params + layer.bias->offset,
+                          out, y);
+  float* u = ws.floats(kLoraUSlot, rows * r);
+  be.gemm(ws, false, true, rows, r, in, 1.0f, x, in, params + layer.lora_a->offset, in, false, u, r);
+  be.gemm(ws, false, true, rows, out, r, spec_.lora.scale(), u, r, params + layer.lora_b->offset, r, true, y, out);
 }
 
 void Trainer::check_uploaded() const {
@@ -185,12 +229,15 @@ std::vector<float> Trainer::forward_logp(const std::vector<int32_t>& steps) {
     const size_t rows = count * spec_.rows_per_step();
     const float* h = be.gather_features(ws, features_, steps.data() + first, count);
     for (size_t l = 0; l + 1 < layers_.size(); ++l) {
-      float* y = ws.floats(post_slot(l), rows * layers_[l].shape.out);
-      be.linear(ws, h, rows, *layers_[l].prepared, layers_[l].shape.epilogue, y);
-      h = y;
+      const LinearShape& s = layers_[l].shape;
+      float* pre = ws.floats(pre_slot(l), rows * s.out);
+      layer_pre(ws, l, h, rows, steps.data() + first, count, pre);
+      float* post = ws.floats(post_slot(l), rows * s.out);
+      be.activation(ws, pre, rows * s.out, s.epilogue, post);
+      h = post;
     }
     float* z = ws.floats(kLogitsSlot, count * D * B);
-    be.linear(ws, h, rows, *layers_.back().prepared, Epilogue::kNone, z);
+    layer_pre(ws, layers_.size() - 1, h, rows, steps.data() + first, count, z);
     std::vector<int32_t> tok(count * D);
     for (size_t i = 0; i < count; ++i)
       std::copy_n(tokens_.data() + static_cast<size_t>(steps[first + i]) * D, D, tok.data() + i * D);
@@ -287,13 +334,13 @@ double Trainer::backward(const Plan& p, const std::vector<float>& coef) {
     for (size_t l = 0; l + 1 < layers_.size(); ++l) {
       const LinearShape& s = layers_[l].shape;
       float* pre = ws.floats(pre_slot(l), rows * s.out);
-      be.linear(ws, inputs.back(), rows, *layers_[l].prepared, Epilogue::kNone, pre);
+      layer_pre(ws, l, inputs.back(), rows, p.steps.data() + first, count, pre);
       float* post = ws.floats(post_slot(l), rows * s.out);
       be.activation(ws, pre, rows * s.out, s.epilogue, post);
       inputs.push_back(post);
     }
     float* dy = ws.floats(kLogitsSlot, count * D * B);
-    be.linear(ws, inputs.back(), rows, *layers_.back().prepared, Epilogue::kNone, dy);
+    layer_pre(ws, layers_.size() - 1, inputs.back(), rows, p.steps.data() + first, count, dy);
     std::vector<int32_t> tok(count * D);
     for (size_t i = 0; i < count; ++i)
       std::copy_n(tokens_.data() + static_cast<size_t>(p.steps[first + i]) * D, D, tok.data() + i * D);

@@ -100,6 +100,8 @@ class Trainer {
 
   Plan plan(const TrainBatch& batch) const;
   std::vector<float> forward_logp(const std::vector<int32_t>& steps);
+  void layer_pre(Workspace& ws, size_t l, const float* x, size_t rows, const int32_t* steps, size_t count, float* y);
+  void cache_frozen_product();
   ObjectiveResult run_objective(Plan& plan, std::vector<float>& logp, std::vector<float>& ref) const;
   double backward(const Plan& plan, const std::vector<float>& coef);  // fills grad_, returns its norm
   StepMetrics forward_and_backward(const TrainBatch& batch, bool backward_pass);
@@ -117,6 +119,11 @@ class Trainer {
   std::unique_ptr<Buffer> params_buf_, grad_buf_, m_buf_, v_buf_;
   std::vector<Layer> layers_;
   int64_t adam_step_ = 0;
+  // LoRA training leaves W0 frozen and the features fixed, so x W0^T is computed once per upload
+  // (frozen_rows_, [steps, rows per step * out0]) and a step adds only the bias and (x A^T) B^T.
+  // Linear layers add their bias to the finished sum, so this equals the inference head's x W0^T + b.
+  std::unique_ptr<LinearWeights> frozen_w0_;  // W0 with a zero bias
+  std::unique_ptr<Buffer> frozen_rows_;
 
   // Uploaded data.
   std::unique_ptr<Buffer> features_buf_;

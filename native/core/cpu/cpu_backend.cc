@@ -194,6 +194,15 @@ const float* CpuBackend::gather_features(Workspace& ws, const FeatureView& x, co
   return out;
 }
 
+void CpuBackend::gather_rows_add_bias(Workspace&, const float* table, size_t row_floats, const int32_t* steps,
+                                      size_t count, const float* bias, size_t cols, float* y) {
+  for (size_t i = 0; i < count; ++i) {
+    const float* src = table + static_cast<size_t>(steps[i]) * row_floats;
+    float* dst = y + i * row_floats;
+    for (size_t j = 0; j < row_floats; ++j) dst[j] = src[j] + bias[j % cols];
+  }
+}
+
 const float* CpuBackend::stage_features(Workspace& ws, const FeatureView& x, size_t first, size_t count) {
   const size_t n = count * x.step_elems;
   const size_t offset = first * x.step_elems;

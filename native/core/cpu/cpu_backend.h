@@ -36,6 +36,8 @@ class CpuBackend final : public Backend {
   void copy(void* dst, const void* src, size_t bytes) override;
   const float* stage_features(Workspace& ws, const FeatureView& x, size_t first, size_t count) override;
   const float* gather_features(Workspace& ws, const FeatureView& x, const int32_t* steps, size_t count) override;
+  void gather_rows_add_bias(Workspace& ws, const float* table, size_t row_floats, const int32_t* steps, size_t count,
+                            const float* bias, size_t cols, float* y) override;
   const int32_t* stage_tokens(Workspace& ws, const int32_t* host, size_t count) override;
   float* output_floats(Workspace& ws, int slot, float* host, size_t count) override;
   int32_t* output_ints(Workspace& ws, int slot, int32_t* host, size_t count) override;

@@ -45,7 +45,7 @@ struct CpuKernels {
 inline size_t gemm_scratch_floats(const CpuKernels& k, size_t M, size_t K) {
   const size_t kc = K < static_cast<size_t>(kKc) ? K : static_cast<size_t>(kKc);
   const size_t mr = static_cast<size_t>(k.mr), nr = static_cast<size_t>(k.nr);
-  return (M + mr - 1) / mr * mr * kc + kc * nr + nr;
+  return (M + mr - 1) / mr * mr * kc + kc * nr;
 }
 
 const CpuKernels& generic_kernels();

@@ -69,7 +69,9 @@ struct Impl {
     }
   }
 
-  // C[M, n] (+)= A_panel[kc][MR] * B_panel[kc][NR]; the first pass starts from the bias.
+  // C[M, n] (+)= A_panel[kc][MR] * B_panel[kc][NR]; the first pass starts from zero and the last
+  // adds the bias (when given) to the finished sum, so that x W^T + b equals (x W^T) + b computed
+  // in two steps, as the trainer's cached frozen product does.
   template <int M>
   static void micro(int kc, const float* a, const float* b, float* c, size_t ldc, int n, bool first,
                     const float* bias) {
@@ -77,10 +79,8 @@ struct Impl {
     float tile[M * NR];
     const bool full = n == NR;
     if (first) {
-      for (int v = 0; v < NV; ++v) {
-        const V bv = Vec::load(bias + v * L);
-        for (int i = 0; i < M; ++i) acc[i][v] = bv;
-      }
+      for (int i = 0; i < M; ++i)
+        for (int v = 0; v < NV; ++v) acc[i][v] = Vec::zero();
     } else {
       const float* src = c;
       size_t ld = ldc;
@@ -99,6 +99,12 @@ struct Impl {
       for (int i = 0; i < M; ++i) {
         const V av = Vec::set1(a[k * MR + i]);
         for (int v = 0; v < NV; ++v) acc[i][v] = Vec::fmadd(av, bv[v], acc[i][v]);
+      }
+    }
+    if (bias) {
+      for (int v = 0; v < NV; ++v) {
+        const V bv = Vec::load(bias + v * L);
+        for (int i = 0; i < M; ++i) acc[i][v] = Vec::add(acc[i][v], bv);
       }
     }
     if (full) {
@@ -156,7 +162,8 @@ struct Impl {
         const int n = out - j * NR < NR ? out - j * NR : NR;
         for (size_t p = 0; p < row_panels; ++p) {
           const int m = static_cast<int>(min_z(MR, rows - p * MR));
-          kMicro[m - 1](kc, a_scratch + p * MR * kc, bp, y + p * MR * out + j * NR, out, n, k0 == 0, bias + j * NR);
+          kMicro[m - 1](kc, a_scratch + p * MR * kc, bp, y + p * MR * out + j * NR, out, n, k0 == 0,
+                        k0 + kc == in ? bias + j * NR : nullptr);
         }
       }
     }
@@ -295,8 +302,6 @@ struct Impl {
     const size_t kc_max = K < static_cast<size_t>(kKc) ? K : static_cast<size_t>(kKc);
     float* a_pack = scratch;
     float* b_pack = a_pack + row_panels * MR * kc_max;
-    float* zeros = b_pack + kc_max * NR;
-    for (int j = 0; j < NR; ++j) zeros[j] = 0.0f;
     if (K == 0) {  // an empty product: C = 0 (or unchanged when accumulating)
       if (!accumulate)
         for (size_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, sizeof(float) * N);
@@ -323,7 +328,7 @@ struct Impl {
         for (size_t p = 0; p < row_panels; ++p) {
           const int m = static_cast<int>(min_z(MR, M - p * MR));
           kMicro[m - 1](static_cast<int>(kc), a_pack + p * MR * kc, b_pack, C + p * MR * ldc + j0, ldc, n,
-                        k0 == 0 && !accumulate, zeros);
+                        k0 == 0 && !accumulate, nullptr);
         }
       }
     }

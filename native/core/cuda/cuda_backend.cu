@@ -170,20 +170,21 @@ __device__ float gemm_epilogue(float acc, float alpha, const float* dst, bool ac
   return v;
 }
 
-// C[M, N] = alpha op(A) op(B) (+ C) (+ bias[col]), then the epilogue. 256 threads as 16x16, each
-// computing TM x TN outputs strided by 16, so a tile is (16 TM) x (16 TN); transposes by index.
+// C[M, N] = alpha op(A) op(B) (+ C) (+ bias[col]), then the epilogue. 256 threads as TX columns
+// by 256 / TX rows, each computing TM x TN outputs strided by the thread grid, so a tile is
+// (256 / TX) TM x TX TN; transposes by index.
 // linear() is the NT case with a bias. Block z covers k in [z k_chunk, (z + 1) k_chunk); with
 // `partial`, it writes its raw sums to partial[z] ([M, N]) for gemm_split_reduce_kernel instead
 // (split-K: long K, few output tiles).
-template <int TM, int TN>
+template <int TM, int TN, int TX>
 __global__ void __launch_bounds__(256)
     gemm_kernel(bool trans_a, bool trans_b, int M, int N, int K, int k_chunk, float alpha, const float* __restrict__ A,
                 int lda, const float* __restrict__ B, int ldb, bool accumulate, float* __restrict__ C, int ldc,
                 const float* __restrict__ bias, int epilogue, float* __restrict__ partial) {
-  constexpr int BM = 16 * TM, BN = 16 * TN;
+  constexpr int TY = 256 / TX, BM = TY * TM, BN = TX * TN;
   __shared__ float as[kTileK][BM + 1];
   __shared__ float bs[kTileK][BN + 1];
-  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
+  const int tx = threadIdx.x % TX, ty = threadIdx.x / TX;
   const int row0 = blockIdx.y * BM, col0 = blockIdx.x * BN;
   const int k_begin = blockIdx.z * k_chunk, k_end = min(K, k_begin + k_chunk);
   float acc[TM][TN] = {};
@@ -207,9 +208,9 @@ __global__ void __launch_bounds__(256)
     for (int k = 0; k < kTileK; ++k) {
       float a[TM], b[TN];
 #pragma unroll
-      for (int i = 0; i < TM; ++i) a[i] = as[k][ty + 16 * i];
+      for (int i = 0; i < TM; ++i) a[i] = as[k][ty + TY * i];
 #pragma unroll
-      for (int j = 0; j < TN; ++j) b[j] = bs[k][tx + 16 * j];
+      for (int j = 0; j < TN; ++j) b[j] = bs[k][tx + TX * j];
 #pragma unroll
       for (int i = 0; i < TM; ++i)
 #pragma unroll
@@ -219,11 +220,11 @@ __global__ void __launch_bounds__(256)
   }
 #pragma unroll
   for (int i = 0; i < TM; ++i) {
-    const int r = row0 + ty + 16 * i;
+    const int r = row0 + ty + TY * i;
     if (r >= M) continue;
 #pragma unroll
     for (int j = 0; j < TN; ++j) {
-      const int c = col0 + tx + 16 * j;
+      const int c = col0 + tx + TX * j;
       if (c >= N) continue;
       if (partial) {
         partial[(static_cast<size_t>(blockIdx.z) * M + r) * N + c] = acc[i][j];
@@ -296,6 +297,16 @@ __global__ void column_sums_kernel(const float* __restrict__ x, size_t rows, siz
   float total = 0.0f;
   for (size_t r = begin; r < end; ++r) total += x[r * cols + c];
   partial[blockIdx.y * cols + c] = total;
+}
+
+// y[i, :] = table[steps[i], :] + bias (repeating every `cols` values).
+__global__ void gather_rows_add_bias_kernel(const float* __restrict__ table, size_t row_floats,
+                                            const int32_t* __restrict__ steps, size_t count,
+                                            const float* __restrict__ bias, size_t cols, float* __restrict__ y) {
+  const size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= count * row_floats) return;
+  const size_t row = i / row_floats, j = i % row_floats;
+  y[i] = table[static_cast<size_t>(steps[row]) * row_floats + j] + bias[j % cols];
 }
 
 // out[c] += the chunks' sums, in chunk order.
@@ -419,7 +430,8 @@ constexpr int kWideSlot = -2;
 constexpr int kTokenSlot = -3;
 constexpr int kDimSlot = -4;
 constexpr int kStepListSlot = -5;
-constexpr int kSplitSlot = -6;       // split-K and column-sum partials
+constexpr int kSplitSlot = -6;  // split-K and column-sum partials
+constexpr int kRowListSlot = -7;
 constexpr int kOutputSlotBase = 48;  // outputs are staged in slots 48..51
 
 class DeviceLinear final : public LinearWeights {
@@ -498,6 +510,15 @@ class CudaBackend final : public Backend {
                                                                 x.step_elems, dst);
     check_launch("gather_kernel");
     return dst;
+  }
+
+  void gather_rows_add_bias(Workspace& ws, const float* table, size_t row_floats, const int32_t* steps, size_t count,
+                            const float* bias, size_t cols, float* y) override {
+    int32_t* dev_steps = ws.ints(kRowListSlot, count);
+    upload(dev_steps, steps, count * sizeof(int32_t));
+    gather_rows_add_bias_kernel<<<grid_for(count * row_floats, 256), 256>>>(table, row_floats, dev_steps, count, bias,
+                                                                            cols, y);
+    check_launch("gather_rows_add_bias_kernel");
   }
 
   void gemm(Workspace& ws, bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha, const float* A,
@@ -612,28 +633,34 @@ class CudaBackend final : public Backend {
                 static_cast<size_t>(w.out), static_cast<const float*>(d.bias.get()), ep);
   }
 
-  // Large outputs take 128x128 tiles (8x8 per thread: fewer shared-memory reads per FMA); narrow
-  // ones (LoRA rank, a few rows) 64x64. Where the output has too few tiles to fill the GPU and K
-  // is long (the gradient GEMMs reduce over every step of a batch), K is split across blocks and
-  // the partials summed in order.
+  // The tile fits the output's shape: 128x128 (8x8 per thread: fewer shared-memory reads per FMA)
+  // for large ones, 128x16 and 16x128 for those with a LoRA rank's width (x A^T, dy B, v^T x),
+  // 64x64 otherwise. Where the output has too few tiles to fill the GPU and K is long (the
+  // gradient GEMMs reduce over every step of a batch), K is split across blocks and the partials
+  // summed in order.
   void launch_gemm(Workspace& ws, bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha, const float* A,
                    size_t lda, const float* B, size_t ldb, bool accumulate, float* C, size_t ldc, const float* bias,
                    Epilogue ep) {
     if (M == 0 || N == 0) return;
-    const bool large = M >= 128 && N >= 128;
-    const unsigned tile = large ? 128 : 64;
-    const size_t tiles = grid_for(N, tile) * grid_for(M, tile);
+    struct Shape {
+      unsigned bm, bn;
+      decltype(&gemm_kernel<4, 4, 16>) kernel;
+    };
+    const Shape shape = M >= 128 && N >= 128  ? Shape{128, 128, gemm_kernel<8, 8, 16>}
+                        : N <= 16 && M >= 128 ? Shape{128, 16, gemm_kernel<2, 4, 4>}
+                        : M <= 16 && N >= 128 ? Shape{16, 128, gemm_kernel<4, 2, 64>}
+                                              : Shape{64, 64, gemm_kernel<4, 4, 16>};
+    const size_t tiles = grid_for(N, shape.bn) * grid_for(M, shape.bm);
     const size_t want = (2 * static_cast<size_t>(sms_) + tiles - 1) / tiles;
     const size_t splits = std::max<size_t>(1, std::min(want, K / kMinSplitK));
     const size_t k_chunk = ((K + splits - 1) / splits + kTileK - 1) / kTileK * kTileK;
     const size_t used = K == 0 ? 1 : (K + k_chunk - 1) / k_chunk;
     float* partial = used > 1 ? ws.floats(kSplitSlot, used * M * N) : nullptr;
-    const dim3 grid(grid_for(N, tile), grid_for(M, tile), static_cast<unsigned>(used));
-    auto kernel = large ? gemm_kernel<8, 8> : gemm_kernel<4, 4>;
-    kernel<<<grid, 256>>>(trans_a, trans_b, static_cast<int>(M), static_cast<int>(N), static_cast<int>(K),
-                          static_cast<int>(std::max<size_t>(k_chunk, 1)), alpha, A, static_cast<int>(lda), B,
-                          static_cast<int>(ldb), accumulate, C, static_cast<int>(ldc), bias, static_cast<int>(ep),
-                          partial);
+    const dim3 grid(grid_for(N, shape.bn), grid_for(M, shape.bm), static_cast<unsigned>(used));
+    shape.kernel<<<grid, 256>>>(trans_a, trans_b, static_cast<int>(M), static_cast<int>(N), static_cast<int>(K),
+                                static_cast<int>(std::max<size_t>(k_chunk, 1)), alpha, A, static_cast<int>(lda), B,
+                                static_cast<int>(ldb), accumulate, C, static_cast<int>(ldc), bias, static_cast<int>(ep),
+                                partial);
     check_launch("gemm_kernel");
     if (!partial) return;
     gemm_split_reduce_kernel<<<grid_for(M * N, 256), 256>>>(partial, static_cast<int>(used), static_cast<int>(M),
