@@ -35,6 +35,12 @@ describe('grape train and grape policy', () => {
       noPairs.stderr,
       /grape train: no usable preference pairs in the index \(score and pair episodes first/,
     );
+    const noSession = grape('train', '--objective', 'tpo', '--policy', modelDir, '--session', 'ses-nope');
+    assert.equal(noSession.status, 1);
+    assert.match(noSession.stderr, /no usable preference pairs in session ses-nope in the index/);
+    const badRise = grape('train', '--objective', 'tpo', '--policy', modelDir, '--max-nll-rise', '-0.1');
+    assert.equal(badRise.status, 1);
+    assert.match(badRise.stderr, /the held-out NLL rise limit must be a finite fraction >= 0, got -0\.1/);
 
     const trained = grape(
       'train',

@@ -55,11 +55,17 @@ function sftSet(n: number, token = (_i: number, d: number) => (d * 3 + 1) % spec
   };
 }
 
-function pairSet(n: number): TrainingSet {
+/** n pairs; `alike`: the rejected trajectory repeats the chosen one's tokens but for the last dim. */
+function pairSet(n: number, alike = false): TrainingSet {
   const trajectories: EpisodeTrajectory[] = [];
+  const chosen = (s: number, d: number) => (s + d) % spec.bins;
+  const other = (s: number, d: number) => (s * 2 + d + 4) % spec.bins;
   for (let i = 0; i < n; i++) {
-    trajectories.push(trajectory(`w${i}`, 100 + i, 6, (s, d) => (s + d) % spec.bins));
-    trajectories.push(trajectory(`l${i}`, 100 + i, 7, (s, d) => (s * 2 + d + 4) % spec.bins));
+    trajectories.push(trajectory(`w${i}`, 100 + i, 6, chosen));
+    const rejected = alike
+      ? (s: number, d: number) => (d === spec.actionDims - 1 ? other(s, d) : chosen(s, d))
+      : other;
+    trajectories.push(trajectory(`l${i}`, 100 + i, alike ? 6 : 7, rejected));
   }
   return {
     kind: 'pairs',
@@ -176,6 +182,31 @@ describe('TrainingRun', () => {
     } finally {
       t.dispose();
     }
+  });
+
+  it("with maxNllRise, takes as the best only evaluations whose held-out chosen NLL stayed near the start's", async () => {
+    // Rejected trajectories that differ from the chosen ones in one dim: lowering them lowers the
+    // chosen ones too (the preference failure the guard is for).
+    const set = pairSet(12, true);
+    const s = settings({ objective: 'tpo', beta: 0.5, lr: 0.05, epochs: 6, evalEvery: 2, batchSize: 2 });
+    const free = await train(set, s);
+    const nll = free.result.evals.map((e) => e.heldOut!.nll);
+    const start = nll[0]!;
+    const freeBest = free.result.evals.find((e) => e.step === free.result.bestStep)!.heldOut!;
+    const limit = 0.05;
+    assert.ok(
+      freeBest.nll > start * (1 + limit),
+      `unguarded, the best step's chosen NLL rose past the limit (${nll.join(', ')})`,
+    );
+    const guarded = await train(set, { ...s, maxNllRise: limit });
+    assert.deepEqual(
+      guarded.result.evals.map((e) => e.heldOut),
+      free.result.evals.map((e) => e.heldOut),
+      'the guard changes the choice, not the training',
+    );
+    const best = guarded.result.evals.filter((e) => e.best);
+    assert.ok(best.every((e) => e.heldOut!.nll <= start * (1 + limit)));
+    assert.notEqual(guarded.result.bestStep, free.result.bestStep);
   });
 
   it('reports the metrics the trainer computes over every policy step of the batch', async () => {

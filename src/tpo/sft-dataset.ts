@@ -61,7 +61,7 @@ export async function sftDataset(
   });
   if (trajectories.length === 0)
     throw new DatasetError(
-      `no ${selection.source === 'rollouts' ? 'successful rollouts' : selection.source === 'demos' ? 'successful demonstrations' : 'successful episodes'}${tasks ? ` of ${[...tasks].join(', ')}` : ''} ${sessions ? ` in session ${[...sessions].join(', ')}` : ''} in the index (record some: grape sim demos)`,
+      `no ${selection.source === 'rollouts' ? 'successful rollouts' : selection.source === 'demos' ? 'successful demonstrations' : 'successful episodes'}${tasks ? ` of ${[...tasks].join(', ')}` : ''}${sessions ? ` in session ${[...sessions].join(', ')}` : ''} in the index (record some: grape sim demos)`,
     );
   return {
     kind: 'trajectories',

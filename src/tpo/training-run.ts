@@ -178,6 +178,12 @@ export class TrainingRun {
     }
     let sinceEval: { metrics: TrainMetrics; items: number }[] = [];
     const bestHeldOut = () => state.evals.find((e) => e.step === state.bestStep)?.heldOut;
+    const startNll = state.evals.find((e) => e.step === 0)?.heldOut?.nll;
+    const withinNllRise = (m: TrainMetrics) =>
+      !this.pairs ||
+      settings.maxNllRise === undefined ||
+      startNll === undefined ||
+      m.nll <= startNll * (1 + settings.maxNllRise);
 
     const checkpoint = async () => {
       const record: EvalRecord = {
@@ -190,7 +196,7 @@ export class TrainingRun {
       if (split.heldOut.length > 0) {
         record.heldOut = await this.evaluate(split.heldOut);
         const best = bestHeldOut();
-        if (!best || heldOutBetter(record.heldOut, best, this.pairs)) {
+        if (!best || (withinNllRise(record.heldOut) && heldOutBetter(record.heldOut, best, this.pairs))) {
           record.best = true;
           state.bestStep = state.step;
           state.sinceBest = 0;

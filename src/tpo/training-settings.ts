@@ -28,6 +28,12 @@ export interface TrainingSettings {
   heldOutShare: number;
   /** Stop after this many held-out evaluations without improvement (0: never stop early). */
   patience: number;
+  /**
+   * Preference objectives: an evaluation counts as the best only while the held-out chosen
+   * trajectories' NLL is at most this fraction above its value at the start (unset: no limit).
+   * Held-out pair accuracy can rise while the policy drifts off what it did well.
+   */
+  maxNllRise?: number;
   /** Optimizer steps between held-out evaluations (0: at the end of every epoch). */
   evalEvery: number;
   /** Seeds the held-out split, the data order and fresh LoRA factors. */
@@ -128,6 +134,8 @@ export function checkSettings(s: TrainingSettings): void {
     count('LoRA rank', s.lora.rank, 1);
     positive('LoRA alpha', s.lora.alpha);
   }
+  if (s.maxNllRise !== undefined && !(s.maxNllRise >= 0 && Number.isFinite(s.maxNllRise)))
+    throw new Error(`the held-out NLL rise limit must be a finite fraction >= 0, got ${s.maxNllRise}`);
   if (!(s.heldOutShare >= 0 && s.heldOutShare < 1))
     throw new Error(`the held-out share must be in [0, 1), got ${s.heldOutShare}`);
   if (!(s.weightDecay >= 0)) throw new Error(`weight decay must be ≥ 0, got ${s.weightDecay}`);

@@ -25,6 +25,7 @@ export interface TrainOptionArgs extends GlobalArgs {
   task: string[] | undefined;
   'sft-source': SftSource;
   iteration: number | undefined;
+  session: string[] | undefined;
   preset: 'small-head' | 'paper';
   trainable: 'lora' | 'full' | undefined;
   'lora-rank': number | undefined;
@@ -38,6 +39,7 @@ export interface TrainOptionArgs extends GlobalArgs {
   'batch-size': number | undefined;
   'held-out': number | undefined;
   patience: number | undefined;
+  'max-nll-rise': number | undefined;
   'eval-every': number | undefined;
   seed: number | undefined;
   'feature-dtype': FeatureDtype | undefined;
@@ -63,6 +65,11 @@ export function trainOptions<T>(y: Argv<T>) {
       describe: "sft data: successful demonstrations, the policy's successful rollouts, or both",
     })
     .option('iteration', { type: 'number', describe: 'preference objectives: only pairs of this iteration' })
+    .option('session', {
+      type: 'string',
+      array: true,
+      describe: 'only episodes recorded in these sessions (preference: pairs with both episodes in them)',
+    })
     .option('preset', {
       choices: ['small-head', 'paper'] as const,
       default: 'small-head' as const,
@@ -85,6 +92,11 @@ export function trainOptions<T>(y: Argv<T>) {
     .option('patience', {
       type: 'number',
       describe: 'stop after this many evaluations without held-out improvement (0: never)',
+    })
+    .option('max-nll-rise', {
+      type: 'number',
+      describe:
+        "preference: a step counts as the best only while the held-out chosen NLL is at most this fraction above the start's",
     })
     .option('eval-every', { type: 'number', describe: 'steps between held-out evaluations (0: every epoch)' })
     .option('seed', { type: 'number', describe: 'seed of the split, the data order and LoRA init' })
@@ -120,6 +132,7 @@ export function settingsOf(args: TrainOptionArgs, objective: Objective): Trainin
   given('batchSize', args['batch-size']);
   given('heldOutShare', args['held-out']);
   given('patience', args.patience);
+  given('maxNllRise', args['max-nll-rise']);
   given('evalEvery', args['eval-every']);
   given('seed', args.seed);
   given('featureDtype', args['feature-dtype']);
@@ -132,5 +145,6 @@ export function selectionOf(args: TrainOptionArgs): DataSelection {
     ...(args.task?.length ? { taskIds: [...new Set(args.task)] } : {}),
     sftSource: args['sft-source'],
     ...(args.iteration === undefined ? {} : { iteration: args.iteration }),
+    ...(args.session?.length ? { sessionIds: [...new Set(args.session)] } : {}),
   };
 }
