@@ -74,6 +74,7 @@ describe('grape eval', () => {
   });
 
   it('repeats a greedy evaluation exactly, so two of them compare pair by pair', () => {
+    const [stored] = listEvaluations(dataDir).runs;
     const r = runCli([
       '--data-dir',
       dataDir,
@@ -86,8 +87,12 @@ describe('grape eval', () => {
       'base',
       '--label',
       'base head',
+      '--against',
+      stored!.id,
     ]);
     assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^against ${stored!.id}, paired on the same initial states:$`, 'm'));
+    assert.match(r.stdout, /^mean over tasks\s+2\s+\d+%\s+\d+%\s+\+0\.0\s+0\s+0\s+1\.000$/m);
     assert.match(r.stdout, /^base head: grape-default@1\/base on the in-domain split, greedy, seeds 0–1$/m);
     assert.match(r.stdout, /^mean over tasks\s+2\s/m);
     assert.match(r.stdout, /95% CI per task: 95% Wilson score interval/);
@@ -104,6 +109,9 @@ describe('grape eval', () => {
   });
 
   it('refuses seeds past the evaluation set, an unknown adapter and an unknown split', () => {
+    const against = runCli(['--data-dir', dataDir, 'eval', '--task', 'lift', '--against', 'eval-nope']);
+    assert.equal(against.status, 1);
+    assert.match(against.stderr, /grape eval: no evaluation eval-nope \(no .*eval-nope\.json\)/);
     const seeds = runCli([
       '--data-dir',
       dataDir,
