@@ -22,7 +22,8 @@ constexpr int kLoraUSlot = 3;
 constexpr int kLoraVSlot = 4;
 constexpr int kDxSlot = 5;  // 5 and 6, alternating between layers
 constexpr int kStepOut = 7;
-constexpr int kLayerSlot = 8;  // pre-activation of hidden layer l: 8 + 2l; post-activation: 9 + 2l
+constexpr int kLayerSlot = 8;     // pre-activation of hidden layer l: 8 + 2l; post-activation: 9 + 2l
+constexpr int kFrozenUSlot = 40;  // layer 0's x A^T on the frozen-product path, past 16 hidden layers' slots
 
 int pre_slot(size_t l) { return kLayerSlot + 2 * static_cast<int>(l); }
 int post_slot(size_t l) { return kLayerSlot + 1 + 2 * static_cast<int>(l); }
@@ -208,7 +209,7 @@ void Trainer::layer_pre(Workspace& ws, size_t l, const float* x, size_t rows, co
   const float* params = params_buf_->floats();
   be.gather_rows_add_bias(ws, frozen_rows_->floats(), rows / count * out, steps, count, params + layer.bias->offset,
                           out, y);
-  float* u = ws.floats(kLoraUSlot, rows * r);
+  float* u = ws.floats(kFrozenUSlot, rows * r);
   be.gemm(ws, false, true, rows, r, in, 1.0f, x, in, params + layer.lora_a->offset, in, false, u, r);
   be.gemm(ws, false, true, rows, out, r, spec_.lora.scale(), u, r, params + layer.lora_b->offset, r, true, y, out);
 }
@@ -358,8 +359,14 @@ double Trainer::backward(const Plan& p, const std::vector<float>& coef) {
         be.gemm(ws, true, false, out, in, rows, 1.0f, dy, out, x, in, true, g + layer.weight->offset, in);
       if (layer.lora_a && layer.lora_a->trainable) {
         const size_t rk = static_cast<size_t>(r);
-        float* u = ws.floats(kLoraUSlot, rows * rk);  // u = x A^T
-        be.gemm(ws, false, true, rows, rk, in, 1.0f, x, in, params + layer.lora_a->offset, in, false, u, rk);
+        // u = x A^T, which the frozen-product path already computed for layer 0 on the way forward.
+        float* u;
+        if (l == 0 && frozen_rows_) {
+          u = ws.floats(kFrozenUSlot, rows * rk);
+        } else {
+          u = ws.floats(kLoraUSlot, rows * rk);
+          be.gemm(ws, false, true, rows, rk, in, 1.0f, x, in, params + layer.lora_a->offset, in, false, u, rk);
+        }
         be.gemm(ws, true, false, out, rk, rows, scale, dy, out, u, rk, true, g + layer.lora_b->offset, rk);
         float* v = ws.floats(kLoraVSlot, rows * rk);  // v = dy B
         be.gemm(ws, false, false, rows, rk, out, 1.0f, dy, out, params + layer.lora_b->offset, rk, false, v, rk);
