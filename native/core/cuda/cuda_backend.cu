@@ -170,12 +170,26 @@ __device__ float gemm_epilogue(float acc, float alpha, const float* dst, bool ac
   return v;
 }
 
+// tile[k][i] = X(i0 + i, k0 + k) for i < ROWS and k < kTileK, zero past `rows` or k_end, where
+// X(i, k) is x[i * ld + k], or x[k * ld + i] when k_major. One helper loads both GEMM operands:
+// A as op(A), B as op(B)^T.
+template <int ROWS>
+__device__ void load_tile(float (*tile)[ROWS + 1], const float* __restrict__ x, int ld, bool k_major, int i0, int rows,
+                          int k0, int k_end) {
+#pragma unroll
+  for (int e = threadIdx.x; e < ROWS * kTileK; e += 256) {
+    const int i = e / kTileK, k = e % kTileK, gi = i0 + i, gk = k0 + k;
+    tile[k][i] = gi < rows && gk < k_end
+                     ? x[k_major ? static_cast<size_t>(gk) * ld + gi : static_cast<size_t>(gi) * ld + gk]
+                     : 0.0f;
+  }
+}
+
 // C[M, N] = alpha op(A) op(B) (+ C) (+ bias[col]), then the epilogue. 256 threads as TX columns
 // by 256 / TX rows, each computing TM x TN outputs strided by the thread grid, so a tile is
-// (256 / TX) TM x TX TN; transposes by index.
-// linear() is the NT case with a bias. Block z covers k in [z k_chunk, (z + 1) k_chunk); with
-// `partial`, it writes its raw sums to partial[z] ([M, N]) for gemm_split_reduce_kernel instead
-// (split-K: long K, few output tiles).
+// (256 / TX) TM x TX TN; transposes by index (load_tile). linear() is the NT case with a bias.
+// Block z covers k in [z k_chunk, (z + 1) k_chunk); with `partial`, it writes its raw sums to
+// partial[z] ([M, N]) for gemm_split_reduce_kernel instead (split-K: long K, few output tiles).
 template <int TM, int TN, int TX>
 __global__ void __launch_bounds__(256)
     gemm_kernel(bool trans_a, bool trans_b, int M, int N, int K, int k_chunk, float alpha, const float* __restrict__ A,
@@ -189,20 +203,8 @@ __global__ void __launch_bounds__(256)
   const int k_begin = blockIdx.z * k_chunk, k_end = min(K, k_begin + k_chunk);
   float acc[TM][TN] = {};
   for (int k0 = k_begin; k0 < k_end; k0 += kTileK) {
-#pragma unroll
-    for (int e = threadIdx.x; e < BM * kTileK; e += 256) {
-      const int r = e / kTileK, k = e % kTileK, gr = row0 + r, gk = k0 + k;
-      as[k][r] = gr < M && gk < k_end
-                     ? A[trans_a ? static_cast<size_t>(gk) * lda + gr : static_cast<size_t>(gr) * lda + gk]
-                     : 0.0f;
-    }
-#pragma unroll
-    for (int e = threadIdx.x; e < BN * kTileK; e += 256) {
-      const int c = e / kTileK, k = e % kTileK, gc = col0 + c, gk = k0 + k;
-      bs[k][c] = gc < N && gk < k_end
-                     ? B[trans_b ? static_cast<size_t>(gc) * ldb + gk : static_cast<size_t>(gk) * ldb + gc]
-                     : 0.0f;
-    }
+    load_tile<BM>(as, A, lda, trans_a, row0, M, k0, k_end);
+    load_tile<BN>(bs, B, ldb, !trans_b, col0, N, k0, k_end);
     __syncthreads();
 #pragma unroll
     for (int k = 0; k < kTileK; ++k) {
