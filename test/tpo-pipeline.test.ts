@@ -44,7 +44,11 @@ function demo(seed: number, junk: number): FixtureStep[] {
   });
 }
 
-async function demoDataDir(junk: number): Promise<{ dataDir: string; modelDir: string; ids: string[] }> {
+/** Seven demonstrations of lift (seed 6 failed) and a rollout (seed 7), recorded in seed order or reversed. */
+async function demoDataDir(
+  junk: number,
+  reversed = false,
+): Promise<{ dataDir: string; modelDir: string; ids: string[] }> {
   const dataDir = tempDir('pipeline-sft');
   const modelDir = await writeSmallModel(dataDir);
   const episodes: FixtureEpisode[] = [0, 1, 2, 3, 4, 5].map((seed) => ({
@@ -68,6 +72,7 @@ async function demoDataDir(junk: number): Promise<{ dataDir: string; modelDir: s
     outcome: 'success',
     steps: demo(7, junk),
   });
+  if (reversed) episodes.reverse();
   return { dataDir, modelDir, ids: await recordEpisodes(dataDir, episodes) };
 }
 
@@ -212,6 +217,22 @@ describe('training from recorded episodes', () => {
     const trainedB = await readAdapter(await loadModelPackage(b.modelDir), 'sft-b');
     assert.deepEqual(trainedA.parameters, trainedB.parameters);
     assert.notDeepEqual(trainedA.parameters['layers.1.bias'], pa.headParameters['layers.1.bias']);
+  });
+
+  it('trains the same checkpoint whatever order the episodes were recorded in (sharded recording)', async () => {
+    const trained: Record<string, Float32Array>[] = [];
+    for (const reversed of [false, true]) {
+      const d = await demoDataDir(1, reversed);
+      const index = EpisodeIndex.open(d.dataDir);
+      await trainCheckpoint(
+        index,
+        { modelDir: d.modelDir, settings: sftSettings, selection: { sftSource: 'demos' }, id: 'sft' },
+        cpu,
+      );
+      index.close();
+      trained.push((await readAdapter(await loadModelPackage(d.modelDir), 'sft')).parameters);
+    }
+    assert.deepEqual(trained[1], trained[0]);
   });
 
   it('raises the chosen-vs-rejected margin with TPO on stored pairs, from a zero reference gap', async () => {

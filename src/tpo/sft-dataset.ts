@@ -29,6 +29,16 @@ function fromSource(e: Episode, source: SftSource): boolean {
   return source === 'all' || (source === 'demos') === isDemonstration(e);
 }
 
+/**
+ * The items' order feeds the seeded epoch shuffle, so it must not be the order in which parallel
+ * simulator shards happened to record: by task and seed. Within one initial state (several
+ * rollouts), the index's start-time order stays.
+ */
+function byInitialState(a: Episode, b: Episode): number {
+  if (a.taskId !== b.taskId) return a.taskId < b.taskId ? -1 : 1;
+  return (a.seed ?? -1) - (b.seed ?? -1);
+}
+
 /** Why an episode of the source is not SFT data (undefined: it is). */
 function reasonLeftOut(e: Episode): string | undefined {
   if (e.status !== 'complete') return `recording ${e.status}`;
@@ -53,6 +63,7 @@ export async function sftDataset(
     if (reason === undefined) chosen.push(e);
     else excluded.push({ id: e.id, reason });
   }
+  chosen.sort(byInitialState);
   const read = await readEpisodeTrajectories(index, chosen, shape, onRead);
   const trajectories = read.filter((t) => {
     const policySteps = t.policyMask.reduce((a, m) => a + m, 0);
