@@ -193,22 +193,22 @@ void Trainer::cache_frozen_product() {
   });
 }
 
-// Layer l's output before its epilogue, for a block's steps: layer 0 from the cached frozen
-// product when there is one (+ bias + (alpha / r) (x A^T) B^T), otherwise one GEMM with the
-// merged weights.
+// Layer l's output before its epilogue, for a block's steps: layer 0 from the frozen product when
+// training LoRA (+ bias + (alpha / r) (x A^T) B^T; upload() computed it), otherwise one GEMM with
+// the merged weights.
 void Trainer::layer_pre(Workspace& ws, size_t l, const float* x, size_t rows, const int32_t* steps, size_t count,
                         float* y) {
   Backend& be = *backend_;
   const Layer& layer = layers_[l];
-  if (l > 0 || !frozen_rows_) {
+  if (l > 0 || !frozen_w0_) {
     be.linear(ws, x, rows, *layer.prepared, Epilogue::kNone, y);
     return;
   }
   const size_t in = static_cast<size_t>(layer.shape.in), out = static_cast<size_t>(layer.shape.out);
   const size_t r = static_cast<size_t>(spec_.lora.rank);
   const float* params = params_buf_->floats();
-  be.gather_rows_add_bias(ws, frozen_rows_->floats(), rows / count * out, steps, count, params + layer.bias->offset,
-                          out, y);
+  be.gather_rows_add_bias(ws, frozen_rows_->floats(), static_cast<size_t>(spec_.rows_per_step()) * out, steps, count,
+                          params + layer.bias->offset, out, y);
   float* u = ws.floats(kFrozenUSlot, rows * r);
   be.gemm(ws, false, true, rows, r, in, 1.0f, x, in, params + layer.lora_a->offset, in, false, u, r);
   be.gemm(ws, false, true, rows, out, r, spec_.lora.scale(), u, r, params + layer.lora_b->offset, r, true, y, out);
@@ -361,7 +361,7 @@ double Trainer::backward(const Plan& p, const std::vector<float>& coef) {
         const size_t rk = static_cast<size_t>(r);
         // u = x A^T, which the frozen-product path already computed for layer 0 on the way forward.
         float* u;
-        if (l == 0 && frozen_rows_) {
+        if (l == 0 && frozen_w0_) {
           u = ws.floats(kFrozenUSlot, rows * rk);
         } else {
           u = ws.floats(kLoraUSlot, rows * rk);
