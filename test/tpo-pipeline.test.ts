@@ -85,6 +85,21 @@ const sftSettings: TrainingSettings = {
   lr: 0.01,
 };
 
+/** SFT on a data dir's demonstrations: the run's summary and the trained adapter's parameters. */
+async function trainOnDemos(d: { dataDir: string; modelDir: string }, id: string) {
+  const index = EpisodeIndex.open(d.dataDir);
+  try {
+    const summary = await trainCheckpoint(
+      index,
+      { modelDir: d.modelDir, settings: sftSettings, selection: { sftSource: 'demos' }, id },
+      cpu,
+    );
+    return { summary, parameters: (await readAdapter(await loadModelPackage(d.modelDir), id)).parameters };
+  } finally {
+    index.close();
+  }
+}
+
 /** The log-likelihood sums per trajectory of a head (base parameters + adapter) over policy steps. */
 async function trajectoryLogp(
   pkg: ModelPackage,
@@ -194,45 +209,22 @@ describe('training from recorded episodes', () => {
       rollouts.trajectories.map((t) => t.episodeId),
       [a.ids[7]],
     );
-    const summary = await trainCheckpoint(
-      index,
-      { modelDir: a.modelDir, settings: sftSettings, selection: { sftSource: 'demos' }, id: 'sft-a' },
-      cpu,
-    );
     index.close();
-    assert.equal(summary.data.policySteps, 6 * 5);
-    assert.equal(summary.data.steps, 6 * 8);
+    const trainedA = await trainOnDemos(a, 'sft-a');
+    assert.equal(trainedA.summary.data.policySteps, 6 * 5);
+    assert.equal(trainedA.summary.data.steps, 6 * 8);
 
     // Another data dir: the same policy steps, other junk in the flagged ones.
-    const b = await demoDataDir(2);
-    const indexB = EpisodeIndex.open(b.dataDir);
-    await trainCheckpoint(
-      indexB,
-      { modelDir: b.modelDir, settings: sftSettings, selection: { sftSource: 'demos' }, id: 'sft-b' },
-      cpu,
-    );
-    indexB.close();
-    const pa = await loadModelPackage(a.modelDir);
-    const trainedA = await readAdapter(pa, 'sft-a');
-    const trainedB = await readAdapter(await loadModelPackage(b.modelDir), 'sft-b');
+    const trainedB = await trainOnDemos(await demoDataDir(2), 'sft-b');
     assert.deepEqual(trainedA.parameters, trainedB.parameters);
+    const pa = await loadModelPackage(a.modelDir);
     assert.notDeepEqual(trainedA.parameters['layers.1.bias'], pa.headParameters['layers.1.bias']);
   });
 
   it('trains the same checkpoint whatever order the episodes were recorded in (sharded recording)', async () => {
-    const trained: Record<string, Float32Array>[] = [];
-    for (const reversed of [false, true]) {
-      const d = await demoDataDir(1, reversed);
-      const index = EpisodeIndex.open(d.dataDir);
-      await trainCheckpoint(
-        index,
-        { modelDir: d.modelDir, settings: sftSettings, selection: { sftSource: 'demos' }, id: 'sft' },
-        cpu,
-      );
-      index.close();
-      trained.push((await readAdapter(await loadModelPackage(d.modelDir), 'sft')).parameters);
-    }
-    assert.deepEqual(trained[1], trained[0]);
+    const inOrder = await trainOnDemos(await demoDataDir(1), 'sft');
+    const reversed = await trainOnDemos(await demoDataDir(1, true), 'sft');
+    assert.deepEqual(reversed.parameters, inOrder.parameters);
   });
 
   it('raises the chosen-vs-rejected margin with TPO on stored pairs, from a zero reference gap', async () => {
