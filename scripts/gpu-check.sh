@@ -32,7 +32,7 @@ pack() {
 
 run() {
   local out=${OUT:-.gpu/out} status=0
-  mkdir -p "$out" /tmp/node/bin
+  mkdir -p /tmp/node/bin
   xz -dc .gpu/node.xz > /tmp/node/bin/node && chmod +x /tmp/node/bin/node
   export PATH=/tmp/node/bin:$PATH GRAPE_ADDON=$PWD/.gpu/grape.node PYTHONUNBUFFERED=1
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
@@ -54,7 +54,10 @@ run() {
 
 case "${1:-}" in
   pack) pack ;;
-  run) run 2>&1 | tee "${OUT:-.gpu/out}/gpu-check.log" ;;
+  run)
+    mkdir -p "${OUT:-.gpu/out}"
+    run 2>&1 | tee "${OUT:-.gpu/out}/gpu-check.log"
+    ;;
   *)
     echo "usage: scripts/gpu-check.sh pack|run" >&2
     exit 2
