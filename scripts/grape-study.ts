@@ -6,14 +6,16 @@
 //     --rounds: a later run can raise it),
 //     with round 1's baselines (step-DPO, TPO+NLL, success-filtered SFT) trained from the same SFT
 //     policy on the same rollouts; every policy evaluated greedily in-domain on the same seeds;
-//   - safety loop, study-safety-s<N>: forked from the SFT policy, one GRAPE round with the safety
-//     objective (collision costs), evaluated in-domain on the same seeds;
+//   - safety and efficiency loops, study-safety-s<N> and study-efficiency-s<N>: forked from the SFT
+//     policy, one GRAPE round scored with that objective's cost preset (collision costs; time, path,
+//     speed and jerk costs) on round 1's rollouts, evaluated in-domain on the same seeds;
 //   - generalization: SFT and the last GRAPE round on every generalization split.
 // Training seed N draws its own demonstrations, rollout states and sampling draws, and seeds its
 // training runs with N, so seeds differ in data as well as in initialization.
 //
 //   npx tsx scripts/grape-study.ts run    --data-dir D [--training-seed 0 …] [--rounds 3] [--eval-seeds 25]
 //                                         [--generalization-seeds 10] [--jobs 2] [--device cpu]
+//                                         [--skip-baselines]
 //   npx tsx scripts/grape-study.ts report --data-dir D [--json]
 //
 // report prints the tables of docs/RESULTS.md: success with 95% intervals per policy and seed, the
@@ -56,7 +58,9 @@ const GENERALIZATION = SPLITS.filter((s) => s !== 'in-domain');
 
 const sftLoopId = (seed: number) => `study-sft-s${seed}`;
 const grapeLoopId = (seed: number) => `study-grape-s${seed}`;
-const safetyLoopId = (seed: number) => `study-safety-s${seed}`;
+/** The loops forked from the SFT policy that run one round under another objective. */
+const OBJECTIVE_LOOPS = ['safety', 'efficiency'] as const satisfies readonly Objective[];
+const objectiveLoopId = (objective: Objective, seed: number) => `study-${objective}-s${seed}`;
 
 /** Round 0 of training seed N: its demonstrations and SFT. */
 function sftParameters(modelDir: string, seed: number, evalSeeds: number, device: string): LoopParameters {
@@ -79,14 +83,19 @@ function sftParameters(modelDir: string, seed: number, evalSeeds: number, device
 }
 
 /** A loop forked from the SFT loop: its recorded round-0 parameters, today's preference defaults. */
-function forkParameters(sft: LoopState, seed: number, objective: Objective): LoopParameters {
+function forkParameters(
+  sft: LoopState,
+  seed: number,
+  objective: Objective,
+  withBaselines: boolean,
+): LoopParameters {
   const p = structuredClone(sft.parameters);
   p.rounds = 1;
   p.scoring.objective = objective;
   p.training.tpo = { ...SMALL_HEAD_DEFAULTS.tpo, seed };
   p.training.baselines = baselineSettings();
   for (const t of Object.values(p.training.baselines)) t.seed = seed;
-  p.baselines = objective === 'task' ? [...BASELINES] : [];
+  p.baselines = objective === 'task' && withBaselines ? [...BASELINES] : [];
   return p;
 }
 
@@ -184,6 +193,7 @@ interface RunArgs {
   'generalization-seeds'?: string;
   jobs?: string;
   device?: string;
+  'skip-baselines'?: boolean;
 }
 
 async function run(values: RunArgs): Promise<void> {
@@ -194,6 +204,7 @@ async function run(values: RunArgs): Promise<void> {
   const generalizationSeeds = Number(values['generalization-seeds'] ?? 10);
   const jobs = Number(values.jobs ?? availableParallelism());
   const device = values.device ?? 'cpu';
+  const withBaselines = !values['skip-baselines'];
   const { dir: modelDir } = await ensureDefaultModel(dataDir);
   for (const seed of seeds) {
     const progress = loopProgress();
@@ -209,13 +220,14 @@ async function run(values: RunArgs): Promise<void> {
         runLoop(
           dataDir,
           id,
-          (o) => forkLoop(dataDir, sftLoopId(seed), forkParameters(sft, seed, objective), o, id),
+          (o) =>
+            forkLoop(dataDir, sftLoopId(seed), forkParameters(sft, seed, objective, withBaselines), o, id),
           { ...options, rounds },
         );
-      // Round 1 and its baselines first, then the safety round, then the later GRAPE rounds: the
-      // cheaper comparisons are done when a session runs out of time.
+      // Round 1 and its baselines first, then the safety and efficiency rounds, then the later GRAPE
+      // rounds: the cheaper comparisons are done when a session runs out of time.
       await fork(grapeLoopId(seed), 1, 'task');
-      await fork(safetyLoopId(seed), 1, 'safety');
+      for (const objective of OBJECTIVE_LOOPS) await fork(objectiveLoopId(objective, seed), 1, objective);
       const task = await fork(grapeLoopId(seed), rounds, 'task');
       progress.stop();
       await generalization(dataDir, task, seed, generalizationSeeds, jobs);
@@ -272,12 +284,13 @@ function inDomainPolicies(dataDir: string, seeds: readonly number[]): PolicyResu
       add(r.round === 0 ? 'SFT' : `GRAPE round ${r.round}`, seed, r.evaluations);
       for (const b of BASELINES) add(BASELINE_LABELS[b], seed, r.baselines?.[b]?.evaluations);
     }
-    if (existsSync(loopStatePath(dataDir, safetyLoopId(seed))))
-      add(
-        'GRAPE round 1, safety objective',
-        seed,
-        loadLoopState(dataDir, safetyLoopId(seed)).rounds[1]?.evaluations,
-      );
+    for (const objective of OBJECTIVE_LOOPS)
+      if (existsSync(loopStatePath(dataDir, objectiveLoopId(objective, seed))))
+        add(
+          `GRAPE round 1, ${objective} objective`,
+          seed,
+          loadLoopState(dataDir, objectiveLoopId(objective, seed)).rounds[1]?.evaluations,
+        );
   }
   const order = ['SFT', ...BASELINES.map((b) => BASELINE_LABELS[b])];
   return [...policies.values()].sort((a, b) => {
@@ -286,11 +299,25 @@ function inDomainPolicies(dataDir: string, seeds: readonly number[]): PolicyResu
   });
 }
 
-function versus(base: EvaluationRun | undefined, other: EvaluationRun | undefined): string {
-  if (!base || !other || base === other) return '';
+/** A paired comparison of `other` against `base` on their common initial states (exact McNemar). */
+interface Versus {
+  points: number;
+  pValue: number;
+  /** successes of the baseline alone, of the policy alone: the discordant pairs, to pool later */
+  onlyBaseline: number;
+  onlyPolicy: number;
+}
+
+function versus(base: EvaluationRun | undefined, other: EvaluationRun | undefined): Versus | undefined {
+  if (!base || !other || base === other) return undefined;
   const c = comparePaired(base, other).overall;
-  const d = 100 * c.difference;
-  return `${d >= 0 ? '+' : ''}${d.toFixed(1)} (p ${c.pValue < 0.001 ? '<0.001' : c.pValue.toFixed(3)}, ${c.onlyA}/${c.onlyB})`;
+  return { points: 100 * c.difference, pValue: c.pValue, onlyBaseline: c.onlyA, onlyPolicy: c.onlyB };
+}
+
+function versusText(v: Versus | undefined): string {
+  if (!v) return '';
+  const p = v.pValue < 0.001 ? '<0.001' : v.pValue.toFixed(3);
+  return `${v.points >= 0 ? '+' : ''}${v.points.toFixed(1)} (p ${p}, ${v.onlyBaseline}/${v.onlyPolicy})`;
 }
 
 function report(dataDir: string, json: boolean): void {
@@ -308,26 +335,28 @@ function report(dataDir: string, json: boolean): void {
     const summary = all && summarizeEvaluation(all.episodes);
     const both = (q: PolicyResult | undefined) => {
       const common = complete(p).filter((s) => q?.runs.has(s));
-      return q && common.length ? versus(pooled(q.runs, common), pooled(p.runs, common)) : '';
+      return q && common.length ? versus(pooled(q.runs, common), pooled(p.runs, common)) : undefined;
     };
     return {
       label: p.label,
       seeds: complete(p),
       perSeed: complete(p).map((s) => {
-        const e = p.runs.get(s)!.episodes;
-        const k = e.filter((x) => x.success).length;
+        const run = p.runs.get(s)!;
+        const k = run.episodes.filter((x) => x.success).length;
         return {
           seed: s,
           successes: k,
-          episodes: e.length,
-          text: `${pct(k / e.length)} (${interval(k, e.length)})`,
+          episodes: run.episodes.length,
+          collisionRate: summarizeEvaluation(run.episodes).overall.collisionRate,
+          vsSft: p === sft ? undefined : versus(sft?.runs.get(s), run),
+          text: `${pct(k / run.episodes.length)} (${interval(k, run.episodes.length)})`,
         };
       }),
       success: summary?.overall.successRate ?? NaN,
       collisionRate: summary?.overall.collisionRate ?? NaN,
       meanSteps: summary?.overall.meanSteps ?? NaN,
-      vsSft: p === sft ? '' : both(sft),
-      vsFilteredSft: p === filtered ? '' : both(filtered),
+      vsSft: p === sft ? undefined : both(sft),
+      vsFilteredSft: p === filtered ? undefined : both(filtered),
     };
   });
   const general = readGeneralization(dataDir).map((g) => ({
@@ -368,7 +397,7 @@ function report(dataDir: string, json: boolean): void {
   process.stdout.write(`|---|${seeds.map(() => '---|').join('')}---|---|---|---|---|\n`);
   for (const r of rows)
     process.stdout.write(
-      `| ${r.label} | ${seeds.map((s) => r.perSeed.find((x) => x.seed === s)?.text ?? '–').join(' | ')} | ${pct(r.success)} | ${r.vsSft} | ${r.vsFilteredSft} | ${pct(r.collisionRate)} | ${r.meanSteps.toFixed(1)} |\n`,
+      `| ${r.label} | ${seeds.map((s) => r.perSeed.find((x) => x.seed === s)?.text ?? '–').join(' | ')} | ${pct(r.success)} | ${versusText(r.vsSft)} | ${versusText(r.vsFilteredSft)} | ${pct(r.collisionRate)} | ${r.meanSteps.toFixed(1)} |\n`,
     );
   if (generalRows.length) {
     process.stdout.write(
@@ -377,7 +406,7 @@ function report(dataDir: string, json: boolean): void {
     process.stdout.write('| split | seeds | SFT | GRAPE | difference |\n|---|---|---|---|---|\n');
     for (const g of generalRows)
       process.stdout.write(
-        `| ${g.split} | ${g.seeds.join(', ')} | ${pct(g.sft)} | ${pct(g.grape)} (${g.label}) | ${g.vs} |\n`,
+        `| ${g.split} | ${g.seeds.join(', ')} | ${pct(g.sft)} | ${pct(g.grape)} (${g.label}) | ${versusText(g.vs)} |\n`,
       );
   }
 }
@@ -393,6 +422,7 @@ const { values } = parseArgs({
     'generalization-seeds': { type: 'string' },
     jobs: { type: 'string' },
     device: { type: 'string' },
+    'skip-baselines': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });

@@ -66,8 +66,6 @@ const CARRY: Motion = { speed: 0.015, gain: 0.5 };
  * tiny moves around the release point, and a cloned policy hovered there instead of letting go.
  */
 const ONTO_RELEASE: Motion = { speed: CARRY.speed, gain: 1 };
-/** Close enough to a waypoint to move on, m. */
-const REACHED = 0.008;
 /** TCP height above the object's top while lining up a grasp. */
 const HOVER = 0.09;
 /**
@@ -390,7 +388,8 @@ export class ScriptedExpert {
     return this.toward(s, s.ee.position, yaw, gripper);
   }
 
-  private reached(s: StepSignals, waypoint: Vec3, tolerance = REACHED): boolean {
+  /** Within `tolerance` (m) of a waypoint: each move says how close is close enough to move on. */
+  private reached(s: StepSignals, waypoint: Vec3, tolerance: number): boolean {
     return Math.hypot(...waypoint.map((w, i) => w - s.ee.position[i]!)) < tolerance;
   }
 
