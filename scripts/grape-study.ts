@@ -363,22 +363,24 @@ function report(dataDir: string, json: boolean): void {
     ...g,
     run: loadEvaluation(dataDir, g.evaluationId),
   }));
+  // Each seed compares SFT with its own last GRAPE round, which need not be the same round number.
   const generalRows = GENERALIZATION.flatMap((split) => {
-    const of = (label: string) => {
-      const runs = new Map(
-        general.filter((g) => g.split === split && g.label === label).map((g) => [g.trainingSeed, g.run]),
+    const of = (grape: boolean) =>
+      new Map(
+        general
+          .filter((g) => g.split === split && g.label.startsWith('GRAPE') === grape)
+          .map((g) => [g.trainingSeed, g]),
       );
-      return runs;
-    };
-    const sftRuns = of('SFT');
-    const grapeLabel = general.find((g) => g.label.startsWith('GRAPE'))?.label ?? 'GRAPE';
-    const grapeRuns = of(grapeLabel);
+    const sftRuns = of(false);
+    const grapeRuns = of(true);
     const common = seeds.filter((s) => sftRuns.has(s) && grapeRuns.has(s));
     if (common.length === 0) return [];
-    const a = pooled(sftRuns, common)!;
-    const b = pooled(grapeRuns, common)!;
+    const runs = (m: Map<number, (typeof general)[number]>) => new Map(common.map((s) => [s, m.get(s)!.run]));
+    const a = pooled(runs(sftRuns), common)!;
+    const b = pooled(runs(grapeRuns), common)!;
     const rate = (r: EvaluationRun) => summarizeEvaluation(r.episodes).overall.successRate;
-    return [{ split, seeds: common, sft: rate(a), grape: rate(b), label: grapeLabel, vs: versus(a, b) }];
+    const label = common.map((s) => `s${s}: ${grapeRuns.get(s)!.label}`).join(', ');
+    return [{ split, seeds: common, sft: rate(a), grape: rate(b), label, vs: versus(a, b) }];
   });
   if (json) {
     process.stdout.write(
