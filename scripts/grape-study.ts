@@ -8,7 +8,8 @@
 //     policy on the same rollouts; every policy evaluated greedily in-domain on the same seeds;
 //   - safety and efficiency loops, study-safety-s<N> and study-efficiency-s<N>: forked from the SFT
 //     policy, one GRAPE round scored with that objective's cost preset (collision costs; time, path,
-//     speed and jerk costs) on round 1's rollouts, evaluated in-domain on the same seeds;
+//     speed and jerk costs) on round 1's rollout seeds and draws (the same episodes, recorded again
+//     in the loop's own session), evaluated in-domain on the same seeds;
 //   - generalization: SFT and the last GRAPE round on every generalization split.
 // Training seed N draws its own demonstrations, rollout states and sampling draws, and seeds its
 // training runs with N, so seeds differ in data as well as in initialization.
