@@ -155,6 +155,28 @@ export function migrate(db: Database.Database, migrations: readonly string[] = M
 
 const now = () => new Date().toISOString();
 
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Switches a database to WAL, retrying while another connection holds the lock. Parallel shards open
+ * one new data dir at once, and SQLite answers a lock upgrade that could deadlock with SQLITE_BUSY at
+ * once, without calling the busy handler, so busy_timeout alone does not cover this switch.
+ */
+function useWal(db: Database.Database): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      const busy = (error as { code?: string }).code === 'SQLITE_BUSY';
+      if (!busy || Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, 5 + Math.random() * 20);
+    }
+  }
+}
+
 export class EpisodeIndex {
   private constructor(
     readonly dataDir: string,
@@ -166,9 +188,9 @@ export class EpisodeIndex {
     mkdirSync(dataDir, { recursive: true });
     const db = new Database(join(dataDir, INDEX_FILE));
     try {
-      db.pragma('journal_mode = WAL');
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      useWal(db);
       db.pragma('foreign_keys = ON');
-      db.pragma('busy_timeout = 5000');
       migrate(db);
     } catch (error) {
       db.close();
