@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 
 import type { EncoderFeeds } from '../encoder.js';
+import { throughExitGate, type ExitGateState } from './exit-gate.js';
 
 export type EncoderDevice = 'cpu' | 'cuda' | 'auto';
 
@@ -15,6 +16,8 @@ export interface EncoderWorkerData {
   intraOpThreads: number;
   interOpThreads: number;
   spin: boolean;
+  /** Shared with the main thread, whose process.exit waits for session calls in flight. */
+  exitGate: ExitGateState;
 }
 
 export type EncoderRequest = { type: 'run'; id: number; feeds: EncoderFeeds } | { type: 'close' };
@@ -75,17 +78,18 @@ function transferable(a: Float32Array): ArrayBuffer[] {
 }
 
 async function main(): Promise<void> {
-  let opened: Awaited<ReturnType<typeof openSession>>;
+  let opened: Awaited<ReturnType<typeof openSession>> | undefined;
   try {
-    opened = await openSession();
+    opened = await throughExitGate(config.exitGate, openSession);
   } catch (error) {
     send({ type: 'failed', message: (error as Error).message });
     return;
   }
+  if (!opened) return; // the process is exiting
   const { session, device } = opened;
   port.on('message', (request: EncoderRequest) => {
     if (request.type === 'close') {
-      void session.release().finally(() => {
+      void throughExitGate(config.exitGate, () => session.release()).finally(() => {
         port.close();
       });
       return;
@@ -93,8 +97,10 @@ async function main(): Promise<void> {
     const feeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(request.feeds))
       feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-    session.run(feeds, [config.output]).then(
+    // Skipped (undefined) only when the process is exiting: nobody waits for the answer then.
+    throughExitGate(config.exitGate, () => session.run(feeds, [config.output])).then(
       (result) => {
+        if (!result) return;
         const features = result[config.output]!.data as Float32Array;
         send({ type: 'result', id: request.id, features }, transferable(features));
       },

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import type { Encoder, EncoderFeeds } from '../encoder.js';
+import { closeExitGate, newExitGateState, openExitGate } from './exit-gate.js';
 import type {
   EncoderDevice,
   EncoderReply,
@@ -85,6 +86,8 @@ export class OnnxEncoder implements Encoder {
 
   /** Starts the worker, opens the session and warms it up. */
   static async create(modelPath: string, options: OnnxEncoderOptions): Promise<OnnxEncoder> {
+    const exitGate = newExitGateState();
+    openExitGate(exitGate);
     const worker = startWorker({
       modelPath,
       output: options.output,
@@ -92,6 +95,10 @@ export class OnnxEncoder implements Encoder {
       intraOpThreads: options.intraOpThreads ?? 1,
       interOpThreads: options.interOpThreads ?? 1,
       spin: options.spin ?? false,
+      exitGate,
+    });
+    worker.once('exit', () => {
+      closeExitGate(exitGate);
     });
     const device = await new Promise<string>((resolve, reject) => {
       const onMessage = (reply: EncoderReply) => {
