@@ -69,11 +69,12 @@ export class DifferentialIk {
       // Null space: the part of the posture pull that does not move the TCP. Damped, that part still
       // moves it a little, so the last iteration leaves the pull out: a millimetre of residue per solve
       // made an arm told to hold still creep (deltas apply to the measured pose, so residues add up).
-      const gain = iter < ITERATIONS - 1 ? NULL_SPACE_GAIN : 0;
-      const pull = Array.from(q, (v, i) => gain * (READY_ARM_QPOS[i]! - v));
-      const moved = dampedLeastSquares(jac, multiply(jac, pull));
+      const last = iter === ITERATIONS - 1;
+      const pull = last ? undefined : Array.from(q, (v, i) => NULL_SPACE_GAIN * (READY_ARM_QPOS[i]! - v));
+      const moved = pull && dampedLeastSquares(jac, multiply(jac, pull));
       for (let i = 0; i < N; i++) {
-        q[i] = Math.min(this.upper[i]!, Math.max(this.lower[i]!, q[i]! + dq[i]! + pull[i]! - moved[i]!));
+        const step = pull && moved ? q[i]! + dq[i]! + pull[i]! - moved[i]! : q[i]! + dq[i]!;
+        q[i] = Math.min(this.upper[i]!, Math.max(this.lower[i]!, step));
       }
     }
     return q;
