@@ -1,12 +1,9 @@
 // The episode index: generated ids and paths (no path traversal from user input), WAL mode,
 // versioned schema with migrations, and the sessions/episodes/scores/pairs/checkpoints API.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 
 import Database from 'better-sqlite3';
@@ -14,6 +11,7 @@ import Database from 'better-sqlite3';
 import { episodeBagDir, newEpisodeId, resolveInDataDir } from '../src/episode/episode-ids.js';
 import { EpisodeIndex, INDEX_FILE, migrate } from '../src/episode/episode-index.js';
 import { MIGRATIONS } from '../src/episode/index-migrations.js';
+import { runModuleScript, testRelativeUrl } from './helpers/module-script.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'grape-index-'));
 after(() => {
@@ -228,22 +226,11 @@ describe('index migrations', () => {
   it('processes opening one new data dir at once all get the migrated index', async () => {
     const dir = join(scratch, 'race');
     // Each child loads first, then waits for a common instant, so that the opens overlap.
-    const script = `import { EpisodeIndex } from ${JSON.stringify(pathToFileURL(join(import.meta.dirname, '../src/episode/episode-index.ts')).href)};
+    const script = `import { EpisodeIndex } from ${testRelativeUrl('../src/episode/episode-index.ts')};
 while (Date.now() < Number(process.argv[2]));
 EpisodeIndex.open(process.argv[1]).close();`;
     const start = String(Date.now() + 4000);
-    const codes = await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        const args = ['--import', 'tsx', '--input-type=module', '-e', script, dir, start];
-        const child = spawn(process.execPath, args, {
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        const [code] = (await once(child, 'exit')) as [number | null];
-        return { code, stderr };
-      }),
-    );
+    const codes = await Promise.all(Array.from({ length: 4 }, () => runModuleScript(script, [dir, start])));
     for (const c of codes) assert.equal(c.code, 0, c.stderr);
     const index = EpisodeIndex.open(dir);
     assert.equal(index.schemaVersion, MIGRATIONS.length);

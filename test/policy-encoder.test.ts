@@ -1,12 +1,9 @@
 // The onnxruntime encoder runner: a worker thread (the main thread keeps running), batches equal
 // single steps, warm-up, and clear errors for bad feeds, bad models, CUDA without a provider, disposal.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
 
 import * as ort from 'onnxruntime-node';
 
@@ -22,6 +19,7 @@ import {
   scratchDir,
   tableScene,
 } from './helpers/policy-fixtures.js';
+import { runModuleScript, testRelativeUrl } from './helpers/module-script.js';
 
 describe('OnnxEncoder', () => {
   let pkg: ModelPackage;
@@ -152,11 +150,10 @@ describe('OnnxEncoder', () => {
   it('lets process.exit end a process whose encoder is busy, with the exit code asked for', async () => {
     // onnxruntime-node aborts the process (SIGABRT) when Node ends its thread inside session.run:
     // without the exit gate, every run of this child ended so.
-    const from = (path: string) => JSON.stringify(pathToFileURL(join(import.meta.dirname, path)).href);
-    const script = `import { OnnxEncoder } from ${from('../src/policy/onnx/onnx-encoder.ts')};
-import { loadModelPackage } from ${from('../src/policy/model-package.ts')};
-import { ObservationPreprocessor } from ${from('../src/policy/observation-preprocessor.ts')};
-import { jointState, tableScene } from ${from('./helpers/policy-fixtures.ts')};
+    const script = `import { OnnxEncoder } from ${testRelativeUrl('../src/policy/onnx/onnx-encoder.ts')};
+import { loadModelPackage } from ${testRelativeUrl('../src/policy/model-package.ts')};
+import { ObservationPreprocessor } from ${testRelativeUrl('../src/policy/observation-preprocessor.ts')};
+import { jointState, tableScene } from ${testRelativeUrl('helpers/policy-fixtures.ts')};
 const pkg = await loadModelPackage(process.argv[1]);
 const pre = new ObservationPreprocessor(pkg.manifest);
 const encoder = await OnnxEncoder.create(pkg.encoderPath, { output: 'features' });
@@ -166,11 +163,7 @@ void busy();
 void busy();
 setTimeout(() => process.exit(3), Number(process.argv[2]));`;
     for (const delayMs of [30, 120]) {
-      const args = ['--import', 'tsx', '--input-type=module', '-e', script, pkg.dir, String(delayMs)];
-      const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+      const { code, signal, stderr } = await runModuleScript(script, [pkg.dir, String(delayMs)]);
       assert.deepEqual({ code, signal }, { code: 3, signal: null }, stderr);
     }
   });
