@@ -7,7 +7,7 @@ const IN_FLIGHT = 0;
 const EXITING = 1;
 
 /** How long process.exit waits for session calls in flight (an encoder step takes milliseconds). */
-export const EXIT_WAIT_MS = 2000;
+const EXIT_WAIT_MS = 2000;
 
 /** The gate's shared state: [session calls in flight, the process is exiting]. */
 export type ExitGateState = Int32Array;
